@@ -1,0 +1,299 @@
+//! Three-valued evaluation of compiled rules over an enterprise's facts.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::ast::Func;
+use super::compile::{Clause, Node, Rule, Test};
+use crate::codes::region;
+use crate::fields::{Category, FIELDS, Fact, FieldId, FieldType};
+use crate::model::{Enterprise, Reader};
+
+/// Kleene truth value. A clause's verdict: `pass`, `fail` or `unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn from_bool(b: bool) -> Verdict {
+        if b { Verdict::Pass } else { Verdict::Fail }
+    }
+
+    /// Kleene conjunction: any fail fails; else any unknown is unknown.
+    pub fn and(self, other: Verdict) -> Verdict {
+        match (self, other) {
+            (Verdict::Fail, _) | (_, Verdict::Fail) => Verdict::Fail,
+            (Verdict::Unknown, _) | (_, Verdict::Unknown) => Verdict::Unknown,
+            _ => Verdict::Pass,
+        }
+    }
+
+    /// Kleene disjunction: any pass passes; else any unknown is unknown.
+    pub fn or(self, other: Verdict) -> Verdict {
+        match (self, other) {
+            (Verdict::Pass, _) | (_, Verdict::Pass) => Verdict::Pass,
+            (Verdict::Unknown, _) | (_, Verdict::Unknown) => Verdict::Unknown,
+            _ => Verdict::Fail,
+        }
+    }
+
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Verdict {
+        match self {
+            Verdict::Pass => Verdict::Fail,
+            Verdict::Fail => Verdict::Pass,
+            Verdict::Unknown => Verdict::Unknown,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "符合",
+            Verdict::Fail => "不符合",
+            Verdict::Unknown => "待确认",
+        }
+    }
+}
+
+/// The outcome of a whole rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Eligible,
+    /// Nothing decisive failed, but facts are missing (可能符合，待确认).
+    NeedsInfo,
+    Ineligible,
+}
+
+impl Outcome {
+    pub fn from_verdict(v: Verdict) -> Outcome {
+        match v {
+            Verdict::Pass => Outcome::Eligible,
+            Verdict::Unknown => Outcome::NeedsInfo,
+            Verdict::Fail => Outcome::Ineligible,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Eligible => "符合",
+            Outcome::NeedsInfo => "可能符合，待确认",
+            Outcome::Ineligible => "不符合",
+        }
+    }
+}
+
+/// Everything the evaluator knows about one enterprise on one date, as one reader may see it.
+///
+/// Built once per enterprise and reused for every rule: field values are read from the profile
+/// (and the size class computed) here, not per clause.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    values: Vec<Option<Fact<'a>>>,
+    pub as_of: NaiveDate,
+    /// Categories hidden from this reader for lack of consent.
+    pub withheld: Vec<Category>,
+}
+
+impl<'a> Facts<'a> {
+    /// All facts of the profile (the enterprise itself, or the platform acting for it).
+    pub fn new(e: &'a Enterprise, as_of: NaiveDate) -> Facts<'a> {
+        Facts {
+            values: FIELDS.iter().map(|f| (f.get)(e)).collect(),
+            as_of,
+            withheld: Vec::new(),
+        }
+    }
+
+    /// The facts `reader` may use: categories the enterprise has not authorised for the reader
+    /// are unknown, exactly as if the platform did not have them.
+    pub fn for_reader(e: &'a Enterprise, as_of: NaiveDate, reader: &Reader) -> Facts<'a> {
+        let mut facts = Facts::new(e, as_of);
+        facts.withheld = Category::ALL
+            .into_iter()
+            .filter(|&c| !e.permits(c, reader, as_of))
+            .collect();
+        if !facts.withheld.is_empty() {
+            for (value, def) in facts.values.iter_mut().zip(FIELDS) {
+                if facts.withheld.contains(&def.category) {
+                    *value = None;
+                }
+            }
+        }
+        facts
+    }
+
+    pub fn get(&self, id: FieldId) -> Option<&Fact<'a>> {
+        self.values[id.0 as usize].as_ref()
+    }
+
+    /// True when the field is unknown because its category was withheld.
+    pub fn is_withheld(&self, id: FieldId) -> bool {
+        self.withheld.contains(&id.def().category)
+    }
+}
+
+/// The result of evaluating one rule: the outcome and every clause's verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub outcome: Outcome,
+    /// One verdict per clause of the rule, in clause order.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Evaluation {
+    /// Clauses that failed.
+    pub fn failed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.verdicts.iter().enumerate().filter(|(_, v)| **v == Verdict::Fail).map(|(i, _)| i)
+    }
+}
+
+impl Rule {
+    /// Evaluates every clause (none is skipped, so the trace is complete) and combines them
+    /// with Kleene logic.
+    pub fn evaluate(&self, facts: &Facts<'_>) -> Evaluation {
+        let verdicts: Vec<Verdict> = self.clauses.iter().map(|c| c.evaluate(facts)).collect();
+        let outcome = Outcome::from_verdict(combine(&self.root, &verdicts));
+        Evaluation { outcome, verdicts }
+    }
+
+    /// The distinct fields whose unknown value left a clause undecided.
+    pub fn unknown_fields(&self, eval: &Evaluation) -> Vec<FieldId> {
+        let mut out: Vec<FieldId> = self
+            .clauses
+            .iter()
+            .zip(&eval.verdicts)
+            .filter(|(_, v)| **v == Verdict::Unknown)
+            .map(|(c, _)| c.field)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+fn combine(node: &Node, verdicts: &[Verdict]) -> Verdict {
+    match node {
+        Node::Const(b) => Verdict::from_bool(*b),
+        Node::Clause(i) => verdicts[*i],
+        Node::Not(inner) => combine(inner, verdicts).not(),
+        Node::And(items) => items.iter().fold(Verdict::Pass, |acc, n| acc.and(combine(n, verdicts))),
+        Node::Or(items) => items.iter().fold(Verdict::Fail, |acc, n| acc.or(combine(n, verdicts))),
+    }
+}
+
+/// Whole months from `from` to `to` (negative when `from` is later).
+pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    let mut months = (i64::from(to.year()) - i64::from(from.year())) * 12
+        + i64::from(to.month()) - i64::from(from.month());
+    if months > 0 && to.day() < from.day() {
+        months -= 1;
+    } else if months < 0 && to.day() > from.day() {
+        months += 1;
+    }
+    months
+}
+
+/// Whole years from `from` to `to`, truncated toward zero.
+pub fn years_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    months_between(from, to) / 12
+}
+
+impl Clause {
+    /// The clause's verdict, including a folded `not`.
+    pub fn evaluate(&self, facts: &Facts<'_>) -> Verdict {
+        let v = match facts.get(self.field) {
+            None => Verdict::Unknown,
+            Some(fact) => self.test_fact(fact, facts.as_of),
+        };
+        if self.negated { v.not() } else { v }
+    }
+
+    fn test_fact(&self, fact: &Fact<'_>, as_of: NaiveDate) -> Verdict {
+        let is_region = self.field.def().ty == FieldType::Region;
+        let code = |s: &str| -> String {
+            if is_region {
+                region::prefix_form(s).unwrap_or_else(|| s.to_string())
+            } else {
+                s.to_string()
+            }
+        };
+        let result = match (&self.test, fact) {
+            (Test::Flag, Fact::Bool(b)) => *b,
+            (Test::Bool(want), Fact::Bool(b)) => b == want,
+            (Test::Num(op, v), Fact::Num(x)) => op.holds(*x, *v),
+            (Test::NumIn { values, negated }, Fact::Num(x)) => values.contains(x) != *negated,
+            (Test::Num(op, v), Fact::Date(d)) => op.holds(self.date_measure(*d, as_of), *v),
+            (Test::NumIn { values, negated }, Fact::Date(d)) => {
+                values.contains(&self.date_measure(*d, as_of)) != *negated
+            }
+            (Test::Date(op, v), Fact::Date(d)) => op.holds(*d, *v),
+            (Test::Str { value, negated }, Fact::Str(s)) => (code(s) == *value) != *negated,
+            (Test::StrIn { values, negated }, Fact::Str(s)) => {
+                let s = code(s);
+                values.contains(&s) != *negated
+            }
+            (Test::Under(prefixes), Fact::Str(s)) => {
+                let s = code(s);
+                prefixes.iter().any(|p| s.starts_with(p.as_str()))
+            }
+            (Test::Has(label), fact) => set_items(fact).any(|i| i == label),
+            (Test::HasAny(labels), fact) => set_items(fact).any(|i| labels.iter().any(|l| l == i)),
+            (Test::HasAll(labels), fact) => {
+                labels.iter().all(|l| set_items(fact).any(|i| i == l))
+            }
+            // The compiler rules out type mismatches; stay total rather than panic.
+            _ => return Verdict::Unknown,
+        };
+        Verdict::from_bool(result)
+    }
+
+    fn date_measure(&self, d: NaiveDate, as_of: NaiveDate) -> i64 {
+        match self.func {
+            Some(Func::YearsSince) => years_between(d, as_of),
+            Some(Func::MonthsSince) => months_between(d, as_of),
+            None => 0,
+        }
+    }
+}
+
+fn set_items<'f>(fact: &'f Fact<'_>) -> Box<dyn Iterator<Item = &'f str> + 'f> {
+    match fact {
+        Fact::Set(items) => Box::new(items.iter().map(String::as_str)),
+        Fact::Labels(items) => Box::new(items.iter().copied()),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_months_and_years() {
+        assert_eq!(months_between(d("2020-01-31"), d("2020-02-29")), 0);
+        assert_eq!(months_between(d("2020-01-15"), d("2020-02-15")), 1);
+        assert_eq!(years_between(d("2018-06-01"), d("2020-05-31")), 1);
+        assert_eq!(years_between(d("2018-06-01"), d("2020-06-01")), 2);
+        assert_eq!(years_between(d("2027-01-01"), d("2026-11-21")), 0);
+        assert_eq!(months_between(d("2027-01-21"), d("2026-11-21")), -2);
+    }
+
+    #[test]
+    fn kleene_tables() {
+        use Verdict::*;
+        assert_eq!(Pass.and(Unknown), Unknown);
+        assert_eq!(Fail.and(Unknown), Fail);
+        assert_eq!(Pass.or(Unknown), Pass);
+        assert_eq!(Fail.or(Unknown), Unknown);
+        assert_eq!(Unknown.not(), Unknown);
+    }
+}

@@ -1,0 +1,1 @@
+//! Root package: cross-crate tests and benches only.
