@@ -1,1 +1,13 @@
+//! # huiqi-index
+//!
+//! Turns input files into what the engine and the server read. For now: reading products,
+//! policies and enterprises from JSON / JSON Lines ([`input`]) and validating every record
+//! before anything is used ([`validate`]), with every problem reported by file, line, record
+//! and field ([`report`]).
 
+pub mod input;
+pub mod report;
+pub mod validate;
+
+pub use report::{Issue, Report, Severity};
+pub use validate::{Catalog, Checked, load_dir};

@@ -1,0 +1,131 @@
+//! The `huiqi` command line. Each command reads its input, makes one call into the libraries
+//! and prints the result; errors in what the user gave exit with code 2.
+
+mod check;
+mod eval;
+pub mod fields;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A command's failure: the user's input was wrong (exit 2), or something else broke (exit 1).
+#[derive(Debug)]
+pub enum CliError {
+    Input(String),
+    Internal(anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Input(_) => 2,
+            CliError::Internal(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Input(m) => f.write_str(m),
+            CliError::Internal(e) => write!(f, "internal error: {e:#}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Internal(e.into())
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Debug, Parser)]
+#[command(name = "huiqi", version, about = "惠企: match SMEs with the loans and support policies they qualify for")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and type-check rules: rule text, a rule file, a product/policy/enterprise file or
+    /// an input folder. Policies' example cases are run too.
+    Check {
+        /// Rule text, or paths to files or folders.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        /// Print the problems as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate a rule for one enterprise and show every clause.
+    Eval {
+        /// Enterprise JSON file (one object), or a JSON Lines / array file with --id.
+        #[arg(long)]
+        enterprise: PathBuf,
+        /// Pick this enterprise id from a file holding several.
+        #[arg(long)]
+        id: Option<String>,
+        /// Rule text, a rule file, or a product/policy JSON file (its eligibility is used).
+        #[arg(long)]
+        rule: String,
+        /// Evaluation date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Evaluate as this reader, e.g. `institution:BANK-HANHAI` or `advisor`: categories the
+        /// enterprise has not authorised for the reader are unknown.
+        #[arg(long)]
+        reader: Option<String>,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the fields rules can use.
+    Fields {
+        /// As a Markdown table (the one in docs/rules.md).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+/// Runs one command, writing its output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
+    match cli.command {
+        Command::Check { inputs, json } => check::run(&inputs, json, out),
+        Command::Eval {
+            enterprise,
+            id,
+            rule,
+            as_of,
+            reader,
+            json,
+        } => eval::run(
+            eval::Args {
+                enterprise,
+                id,
+                rule,
+                as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                reader,
+                json,
+            },
+            out,
+        ),
+        Command::Fields { markdown } => fields::run(markdown, out),
+    }
+}
+
+/// Reads rule text from `arg`: the contents of a file if it names one, else `arg` itself.
+fn rule_source(arg: &str) -> Result<(String, Option<PathBuf>), CliError> {
+    let path = PathBuf::from(arg);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))?;
+        Ok((text, Some(path)))
+    } else {
+        Ok((arg.to_string(), None))
+    }
+}
