@@ -13,6 +13,7 @@
 //!   all read it.
 //! - [`rule`] parses, type-checks, evaluates and explains eligibility rules. A missing fact is
 //!   unknown, never false or zero.
+//! - [`synthetic`] generates realistic enterprises deterministically for tests and benchmarks.
 
 //!
 //! The engine does no I/O: no files, no network, no clock. "Today" is always an argument.
@@ -22,6 +23,7 @@ mod consent;
 pub mod fields;
 pub mod model;
 pub mod rule;
+pub mod synthetic;
 pub mod text;
 
 

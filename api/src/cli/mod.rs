@@ -4,6 +4,7 @@
 mod check;
 mod eval;
 pub mod fields;
+mod generate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -84,6 +85,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write N synthetic enterprises as JSON Lines (deterministic for a seed) and report the
+    /// generation rate on stderr.
+    Generate {
+        #[arg(long, default_value_t = 1000)]
+        count: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Output file; standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the fields rules can use.
     Fields {
         /// As a Markdown table (the one in docs/rules.md).
@@ -114,6 +126,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             },
             out,
         ),
+        Command::Generate { count, seed, out: file } => generate::run(count, seed, file.as_deref(), out),
         Command::Fields { markdown } => fields::run(markdown, out),
     }
 }

@@ -117,15 +117,34 @@ pub fn name(code: &str) -> Option<&'static str> {
     prefix_form(code).and_then(|p| table().names.get(&p).copied())
 }
 
-/// The names from province down, e.g. `"浙江省 杭州市 西湖区"`; unknown levels are skipped.
+/// Summary lines of the table (`110100 市辖区`, `500200 县`, `429000 省直辖县级行政区划`) group
+/// codes but are not places people name.
+fn is_summary(name: &str) -> bool {
+    matches!(name, "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划")
+}
+
+/// The names from province down, e.g. `"浙江省 杭州市 西湖区"`; unknown levels and summary
+/// lines are skipped (`"北京市 朝阳区"`).
 pub fn full_name(code: &str) -> Option<String> {
     let prefix = prefix_form(code)?;
     let parts: Vec<&str> = [2, 4, 6]
         .into_iter()
         .filter(|&n| n <= prefix.len())
         .filter_map(|n| table().names.get(&prefix[..n]).copied())
+        .filter(|name| !is_summary(name))
         .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// The city a code lies in as people name it: the prefecture (`"杭州市"`), or the province for
+/// the municipalities and province-direct counties (`"北京市"`).
+pub fn city_name(code: &str) -> Option<&'static str> {
+    let prefix = prefix_form(code)?;
+    let city = prefix.get(..4).and_then(|c| table().names.get(c).copied());
+    match city {
+        Some(name) if !is_summary(name) => Some(name),
+        _ => table().names.get(&prefix[..2]).copied(),
+    }
 }
 
 /// Every known code in prefix form with its name (for listings and generators), sorted.
@@ -166,6 +185,9 @@ mod tests {
     fn names_and_validation() {
         assert_eq!(name("330106"), Some("西湖区"));
         assert_eq!(full_name("330106").as_deref(), Some("浙江省 杭州市 西湖区"));
+        assert_eq!(full_name("110105").as_deref(), Some("北京市 朝阳区"));
+        assert_eq!(city_name("110105"), Some("北京市"));
+        assert_eq!(city_name("330106"), Some("杭州市"));
         assert!(validate("330106").is_ok());
         assert!(matches!(validate("3301x6"), Err(RegionError::Malformed(_))));
         match validate("330199") {

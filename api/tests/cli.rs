@@ -1,0 +1,123 @@
+//! The `huiqi` binary as a user runs it: output, exit codes, and no panics on bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn huiqi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huiqi"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+        .output()
+        .expect("run huiqi")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("huiqi-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+const FIRM: &str = r#"{"id": "E-CLI-1", "credit_code": "913301060000000013", "name": "杭州云栖数联科技有限公司",
+ "registration": {"region": "330106", "industry": "I65", "established": "2021-05-10"},
+ "scale": {"employees": 38, "revenue": 12000000}, "tax": {"credit_grade": "B"}, "judicial": {"dishonest": false}}"#;
+
+#[test]
+fn check_accepts_a_good_rule_and_prints_it_canonically() {
+    let o = huiqi(&["check", r#"region under "330100" and years_since(established)>=2 and tax_grade in ["A","B"]"#]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"]"#) || text(&o).contains(r#"region under "330100""#), "{}", text(&o));
+}
+
+#[test]
+fn check_rejects_a_bad_rule_with_position_suggestion_and_exit_2() {
+    let o = huiqi(&["check", "years_since(established) >= 2 and employes < 300"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("line 1, column 35"), "{t}");
+    assert!(t.contains("did you mean `employees`"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+}
+
+#[test]
+fn check_reports_syntax_errors_with_found_and_expected() {
+    let o = huiqi(&["check", "tax_grade in [\"A\" \"B\"]"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("found string \"B\", expected `,` or `]`"), "{}", text(&o));
+}
+
+#[test]
+fn eval_prints_a_chinese_table_with_every_clause() {
+    let firm = temp_file("firm.json", FIRM);
+    let o = huiqi(&["eval", "--enterprise", firm.to_str().unwrap(), "--as-of", "2026-11-21", "--rule",
+        r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"] and not dishonest and rd_ratio >= 4%"#]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    for expected in ["结果：可能符合，待确认", "注册地", "成立年限", "5年（2021-05-10）", "纳税信用等级", "研发费用占营业收入比例", "? 待确认", "待补充信息：研发费用占营业收入比例（rd_ratio）"] {
+        assert!(t.contains(expected), "missing {expected:?} in\n{t}");
+    }
+}
+
+#[test]
+fn eval_json_is_machine_readable() {
+    let firm = temp_file("firm2.json", FIRM);
+    let o = huiqi(&["eval", "--enterprise", firm.to_str().unwrap(), "--as-of", "2026-11-21", "--json", "--rule", "employees < 300 and high_tech"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["explanation"]["outcome"], "needs_info");
+    assert_eq!(v["explanation"]["clauses"][0]["verdict"], "pass");
+    assert_eq!(v["explanation"]["unknown_fields"][0]["field"], "high_tech");
+}
+
+#[test]
+fn bad_inputs_exit_2_without_panicking() {
+    let broken = temp_file("broken.json", "{\"id\": \"E1\", \"credit_code\": ");
+    let bad_code = temp_file("badcode.json", &FIRM.replace("913301060000000013", "913301060000000014"));
+    let unknown_field = temp_file("unknown.json", &FIRM.replace("\"name\"", "\"nmae\""));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["eval", "--enterprise", "/nonexistent.json", "--rule", "true"],
+        vec!["eval", "--enterprise", broken.to_str().unwrap(), "--rule", "true"],
+        vec!["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "true"],
+        vec!["eval", "--enterprise", unknown_field.to_str().unwrap(), "--rule", "true"],
+        vec!["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "revenue >"],
+        vec!["eval", "--enterprise", "x.json", "--rule", "true", "--as-of", "2026-02-30"],
+        vec!["check", ""],
+    ];
+    for args in cases {
+        let o = huiqi(&args);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
+        assert!(!t.contains("panicked"), "{args:?}: {t}");
+    }
+    let t = text(&huiqi(&["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "true"]));
+    assert!(t.contains("credit_code") && t.contains("position 18"), "{t}");
+    let t = text(&huiqi(&["eval", "--enterprise", unknown_field.to_str().unwrap(), "--rule", "true"]));
+    assert!(t.contains("unknown field `nmae`"), "{t}");
+}
+
+#[test]
+fn fields_lists_the_registry() {
+    let o = huiqi(&["fields"]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("tax_grade") && text(&o).contains("纳税信用等级"));
+}
+
+#[test]
+fn docs_field_table_matches_the_registry() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md")).unwrap();
+    assert!(doc.contains(&huiqi_api::cli::fields::markdown()), "docs/rules.md is out of date: regenerate its field table with `huiqi fields --markdown`");
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let a = huiqi(&["generate", "--count", "5", "--seed", "9"]);
+    let b = huiqi(&["generate", "--count", "5", "--seed", "9"]);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(String::from_utf8_lossy(&a.stdout).lines().count(), 5);
+}

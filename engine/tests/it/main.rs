@@ -1,0 +1,5 @@
+//! Integration tests of huiqi-engine: one binary, a module per feature.
+
+mod explain;
+mod properties;
+mod support;
