@@ -24,7 +24,14 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
         out.trim_end().to_string() + "\n"
     };
     let mut out = line(&mut headers.iter().copied());
-    out.push_str(&line(&mut widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str)));
+    out.push_str(&line(
+        &mut widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+    ));
     for row in rows {
         out.push_str(&line(&mut row.iter().map(String::as_str)));
     }
@@ -35,7 +42,13 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     #[test]
     fn aligns_wide_characters() {
-        let t = super::render(&["条件", "结果"], &[vec!["成立年限".into(), "符合".into()], vec!["a".into(), "b".into()]]);
+        let t = super::render(
+            &["条件", "结果"],
+            &[
+                vec!["成立年限".into(), "符合".into()],
+                vec!["a".into(), "b".into()],
+            ],
+        );
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "条件      结果");
         assert_eq!(lines[2], "成立年限  符合");

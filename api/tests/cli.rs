@@ -12,7 +12,11 @@ fn huiqi(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
@@ -29,9 +33,18 @@ const FIRM: &str = r#"{"id": "E-CLI-1", "credit_code": "913301060000000013", "na
 
 #[test]
 fn check_accepts_a_good_rule_and_prints_it_canonically() {
-    let o = huiqi(&["check", r#"region under "330100" and years_since(established)>=2 and tax_grade in ["A","B"]"#]);
+    let o = huiqi(&[
+        "check",
+        r#"region under "330100" and years_since(established)>=2 and tax_grade in ["A","B"]"#,
+    ]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains(r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"]"#) || text(&o).contains(r#"region under "330100""#), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"]"#
+        ) || text(&o).contains(r#"region under "330100""#),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -48,17 +61,37 @@ fn check_rejects_a_bad_rule_with_position_suggestion_and_exit_2() {
 fn check_reports_syntax_errors_with_found_and_expected() {
     let o = huiqi(&["check", "tax_grade in [\"A\" \"B\"]"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("found string \"B\", expected `,` or `]`"), "{}", text(&o));
+    assert!(
+        text(&o).contains("found string \"B\", expected `,` or `]`"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
 fn eval_prints_a_chinese_table_with_every_clause() {
     let firm = temp_file("firm.json", FIRM);
-    let o = huiqi(&["eval", "--enterprise", firm.to_str().unwrap(), "--as-of", "2026-11-21", "--rule",
-        r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"] and not dishonest and rd_ratio >= 4%"#]);
+    let o = huiqi(&[
+        "eval",
+        "--enterprise",
+        firm.to_str().unwrap(),
+        "--as-of",
+        "2026-11-21",
+        "--rule",
+        r#"region under "3301" and years_since(established) >= 2 and tax_grade in ["A", "B"] and not dishonest and rd_ratio >= 4%"#,
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
-    for expected in ["结果：可能符合，待确认", "注册地", "成立年限", "5年（2021-05-10）", "纳税信用等级", "研发费用占营业收入比例", "? 待确认", "待补充信息：研发费用占营业收入比例（rd_ratio）"] {
+    for expected in [
+        "结果：可能符合，待确认",
+        "注册地",
+        "成立年限",
+        "5年（2021-05-10）",
+        "纳税信用等级",
+        "研发费用占营业收入比例",
+        "? 待确认",
+        "待补充信息：研发费用占营业收入比例（rd_ratio）",
+    ] {
         assert!(t.contains(expected), "missing {expected:?} in\n{t}");
     }
 }
@@ -66,7 +99,16 @@ fn eval_prints_a_chinese_table_with_every_clause() {
 #[test]
 fn eval_json_is_machine_readable() {
     let firm = temp_file("firm2.json", FIRM);
-    let o = huiqi(&["eval", "--enterprise", firm.to_str().unwrap(), "--as-of", "2026-11-21", "--json", "--rule", "employees < 300 and high_tech"]);
+    let o = huiqi(&[
+        "eval",
+        "--enterprise",
+        firm.to_str().unwrap(),
+        "--as-of",
+        "2026-11-21",
+        "--json",
+        "--rule",
+        "employees < 300 and high_tech",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["explanation"]["outcome"], "needs_info");
@@ -77,15 +119,56 @@ fn eval_json_is_machine_readable() {
 #[test]
 fn bad_inputs_exit_2_without_panicking() {
     let broken = temp_file("broken.json", "{\"id\": \"E1\", \"credit_code\": ");
-    let bad_code = temp_file("badcode.json", &FIRM.replace("913301060000000013", "913301060000000014"));
+    let bad_code = temp_file(
+        "badcode.json",
+        &FIRM.replace("913301060000000013", "913301060000000014"),
+    );
     let unknown_field = temp_file("unknown.json", &FIRM.replace("\"name\"", "\"nmae\""));
     let cases: Vec<Vec<&str>> = vec![
-        vec!["eval", "--enterprise", "/nonexistent.json", "--rule", "true"],
-        vec!["eval", "--enterprise", broken.to_str().unwrap(), "--rule", "true"],
-        vec!["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "true"],
-        vec!["eval", "--enterprise", unknown_field.to_str().unwrap(), "--rule", "true"],
-        vec!["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "revenue >"],
-        vec!["eval", "--enterprise", "x.json", "--rule", "true", "--as-of", "2026-02-30"],
+        vec![
+            "eval",
+            "--enterprise",
+            "/nonexistent.json",
+            "--rule",
+            "true",
+        ],
+        vec![
+            "eval",
+            "--enterprise",
+            broken.to_str().unwrap(),
+            "--rule",
+            "true",
+        ],
+        vec![
+            "eval",
+            "--enterprise",
+            bad_code.to_str().unwrap(),
+            "--rule",
+            "true",
+        ],
+        vec![
+            "eval",
+            "--enterprise",
+            unknown_field.to_str().unwrap(),
+            "--rule",
+            "true",
+        ],
+        vec![
+            "eval",
+            "--enterprise",
+            bad_code.to_str().unwrap(),
+            "--rule",
+            "revenue >",
+        ],
+        vec![
+            "eval",
+            "--enterprise",
+            "x.json",
+            "--rule",
+            "true",
+            "--as-of",
+            "2026-02-30",
+        ],
         vec!["check", ""],
     ];
     for args in cases {
@@ -94,9 +177,24 @@ fn bad_inputs_exit_2_without_panicking() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {t}");
         assert!(!t.contains("panicked"), "{args:?}: {t}");
     }
-    let t = text(&huiqi(&["eval", "--enterprise", bad_code.to_str().unwrap(), "--rule", "true"]));
-    assert!(t.contains("credit_code") && t.contains("position 18"), "{t}");
-    let t = text(&huiqi(&["eval", "--enterprise", unknown_field.to_str().unwrap(), "--rule", "true"]));
+    let t = text(&huiqi(&[
+        "eval",
+        "--enterprise",
+        bad_code.to_str().unwrap(),
+        "--rule",
+        "true",
+    ]));
+    assert!(
+        t.contains("credit_code") && t.contains("position 18"),
+        "{t}"
+    );
+    let t = text(&huiqi(&[
+        "eval",
+        "--enterprise",
+        unknown_field.to_str().unwrap(),
+        "--rule",
+        "true",
+    ]));
     assert!(t.contains("unknown field `nmae`"), "{t}");
 }
 
@@ -109,8 +207,13 @@ fn fields_lists_the_registry() {
 
 #[test]
 fn docs_field_table_matches_the_registry() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md")).unwrap();
-    assert!(doc.contains(&huiqi_api::cli::fields::markdown()), "docs/rules.md is out of date: regenerate its field table with `huiqi fields --markdown`");
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md"))
+            .unwrap();
+    assert!(
+        doc.contains(&huiqi_api::cli::fields::markdown()),
+        "docs/rules.md is out of date: regenerate its field table with `huiqi fields --markdown`"
+    );
 }
 
 #[test]

@@ -26,6 +26,5 @@ pub mod rule;
 pub mod synthetic;
 pub mod text;
 
-
 pub use model::{Enterprise, Policy, Product};
 pub use rule::{Outcome, Rule};

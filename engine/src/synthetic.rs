@@ -75,9 +75,23 @@ impl SplitMix {
 
 /// Province shares of the SME population (roughly by number of market entities).
 const PROVINCES: &[(&str, u32)] = &[
-    ("44", 140), ("32", 120), ("33", 110), ("37", 85), ("41", 55), ("51", 55), ("42", 45),
-    ("34", 45), ("35", 45), ("43", 40), ("31", 40), ("11", 35), ("61", 28), ("53", 22),
-    ("50", 25), ("12", 15), ("23", 15),
+    ("44", 140),
+    ("32", 120),
+    ("33", 110),
+    ("37", 85),
+    ("41", 55),
+    ("51", 55),
+    ("42", 45),
+    ("34", 45),
+    ("35", 45),
+    ("43", 40),
+    ("31", 40),
+    ("11", 35),
+    ("61", 28),
+    ("53", 22),
+    ("50", 25),
+    ("12", 15),
+    ("23", 15),
 ];
 
 /// An industry of the generator: code, share, median employees, median revenue per employee
@@ -93,41 +107,265 @@ struct IndustryProfile {
 }
 
 const INDUSTRIES: &[IndustryProfile] = &[
-    IndustryProfile { code: "F52", weight: 190, median_employees: 5.0, revenue_per_employee: 350_000.0, words: &["商贸", "百货", "便利店", "超市", "服饰"], scope: "日用百货、服装鞋帽、食品销售（仅销售预包装食品）；家用电器销售；互联网销售（除销售需要许可的商品）", purposes: &["流动资金", "订单生产"] },
-    IndustryProfile { code: "F51", weight: 140, median_employees: 8.0, revenue_per_employee: 1_200_000.0, words: &["贸易", "供应链", "商贸", "实业"], scope: "金属材料、建筑材料、五金产品、化工产品（不含许可类化工产品）批发；货物进出口；技术进出口", purposes: &["流动资金", "外贸结算"] },
-    IndustryProfile { code: "C33", weight: 35, median_employees: 30.0, revenue_per_employee: 450_000.0, words: &["五金", "金属制品", "精密"], scope: "金属结构制造；五金产品制造；金属表面处理及热处理加工；模具制造", purposes: &["设备购置", "流动资金"] },
-    IndustryProfile { code: "C34", weight: 30, median_employees: 35.0, revenue_per_employee: 500_000.0, words: &["机械", "装备", "智能装备"], scope: "通用设备制造（不含特种设备制造）；机械零部件加工；泵及真空设备制造；液压动力机械及元件制造", purposes: &["设备购置", "研发投入"] },
-    IndustryProfile { code: "C35", weight: 25, median_employees: 35.0, revenue_per_employee: 500_000.0, words: &["自动化", "专用设备", "智能科技"], scope: "专用设备制造（不含许可类专业设备制造）；工业自动控制系统装置制造；环境保护专用设备制造", purposes: &["设备购置", "研发投入"] },
-    IndustryProfile { code: "C38", weight: 25, median_employees: 40.0, revenue_per_employee: 550_000.0, words: &["电气", "电器", "新能源"], scope: "电机及其控制系统研发；配电开关控制设备制造；光伏设备及元器件制造；电池零配件生产", purposes: &["设备购置", "订单生产"] },
-    IndustryProfile { code: "C39", weight: 30, median_employees: 45.0, revenue_per_employee: 600_000.0, words: &["电子", "微电子", "光电", "智能科技"], scope: "电子元器件制造；集成电路芯片及产品销售；通信设备制造；计算机软硬件及外围设备制造", purposes: &["研发投入", "订单生产"] },
-    IndustryProfile { code: "C13", weight: 15, median_employees: 20.0, revenue_per_employee: 700_000.0, words: &["食品", "粮油", "农产品加工"], scope: "粮食加工食品生产；食用农产品初加工；农副产品销售", purposes: &["流动资金", "农业生产"] },
-    IndustryProfile { code: "C18", weight: 20, median_employees: 40.0, revenue_per_employee: 250_000.0, words: &["服饰", "制衣", "纺织"], scope: "服装制造；服饰制造；针纺织品及原料销售；面料印染加工", purposes: &["订单生产", "流动资金"] },
-    IndustryProfile { code: "C29", weight: 15, median_employees: 30.0, revenue_per_employee: 450_000.0, words: &["塑胶", "橡塑", "新材料"], scope: "塑料制品制造；橡胶制品制造；工程塑料及合成树脂销售", purposes: &["设备购置", "流动资金"] },
-    IndustryProfile { code: "I65", weight: 60, median_employees: 15.0, revenue_per_employee: 350_000.0, words: &["信息技术", "软件", "数字科技", "网络科技"], scope: "软件开发；信息系统集成服务；人工智能应用软件开发；数据处理和存储支持服务；信息技术咨询服务", purposes: &["研发投入", "流动资金"] },
-    IndustryProfile { code: "I64", weight: 20, median_employees: 10.0, revenue_per_employee: 400_000.0, words: &["网络科技", "互联网", "信息科技"], scope: "互联网信息服务；互联网数据服务；网络技术服务；网络与信息安全软件开发", purposes: &["研发投入", "流动资金"] },
-    IndustryProfile { code: "E48", weight: 25, median_employees: 25.0, revenue_per_employee: 600_000.0, words: &["建设工程", "市政工程", "建筑"], scope: "建设工程施工；市政设施管理；园林绿化工程施工；土石方工程施工", purposes: &["流动资金", "订单生产"] },
-    IndustryProfile { code: "E50", weight: 25, median_employees: 12.0, revenue_per_employee: 400_000.0, words: &["装饰工程", "建筑装饰", "装修"], scope: "住宅室内装饰装修；建筑装饰材料销售；门窗安装；家具安装和维修服务", purposes: &["流动资金"] },
-    IndustryProfile { code: "G54", weight: 35, median_employees: 12.0, revenue_per_employee: 400_000.0, words: &["物流", "运输", "货运"], scope: "道路货物运输（不含危险货物）；国内货物运输代理；装卸搬运；普通货物仓储服务", purposes: &["设备购置", "流动资金"] },
-    IndustryProfile { code: "G59", weight: 10, median_employees: 15.0, revenue_per_employee: 300_000.0, words: &["仓储", "供应链管理"], scope: "普通货物仓储服务（不含危险化学品等需许可审批的项目）；低温仓储；装卸搬运", purposes: &["厂房建设", "流动资金"] },
-    IndustryProfile { code: "H62", weight: 60, median_employees: 8.0, revenue_per_employee: 150_000.0, words: &["餐饮", "餐饮管理", "食府"], scope: "餐饮服务；食品销售；餐饮管理；外卖递送服务", purposes: &["流动资金", "设备购置"] },
-    IndustryProfile { code: "H61", weight: 10, median_employees: 10.0, revenue_per_employee: 180_000.0, words: &["酒店管理", "民宿"], scope: "住宿服务；酒店管理；会议及展览服务；停车场服务", purposes: &["流动资金", "厂房建设"] },
-    IndustryProfile { code: "L72", weight: 80, median_employees: 8.0, revenue_per_employee: 300_000.0, words: &["企业管理", "商务咨询", "文化传媒", "人力资源"], scope: "企业管理咨询；市场营销策划；会议及展览服务；广告设计、代理；人力资源服务（不含职业中介活动）", purposes: &["流动资金"] },
-    IndustryProfile { code: "M73", weight: 15, median_employees: 12.0, revenue_per_employee: 400_000.0, words: &["生物科技", "新材料科技", "检测技术"], scope: "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广；生物化工产品技术研发；新材料技术研发", purposes: &["研发投入"] },
-    IndustryProfile { code: "M75", weight: 20, median_employees: 8.0, revenue_per_employee: 300_000.0, words: &["科技发展", "环保科技", "节能科技"], scope: "节能管理服务；技术推广服务；环保咨询服务；科技中介服务", purposes: &["研发投入", "流动资金"] },
-    IndustryProfile { code: "A01", weight: 25, median_employees: 6.0, revenue_per_employee: 150_000.0, words: &["农业科技", "种植", "生态农业"], scope: "谷物种植；蔬菜种植；水果种植；农产品的生产、销售、加工、运输、贮藏及其他相关服务", purposes: &["农业生产", "设备购置"] },
-    IndustryProfile { code: "A03", weight: 15, median_employees: 6.0, revenue_per_employee: 250_000.0, words: &["养殖", "畜牧", "生态养殖"], scope: "牲畜饲养；家禽饲养；水产养殖；饲料销售", purposes: &["农业生产"] },
-    IndustryProfile { code: "O80", weight: 30, median_employees: 5.0, revenue_per_employee: 120_000.0, words: &["家政服务", "美容美发", "洗衣"], scope: "家政服务；洗染服务；理发服务；养生保健服务（非医疗）", purposes: &["流动资金"] },
-    IndustryProfile { code: "K70", weight: 10, median_employees: 20.0, revenue_per_employee: 300_000.0, words: &["物业服务", "物业管理"], scope: "物业管理；停车场服务；家政服务；园林绿化工程施工", purposes: &["流动资金"] },
+    IndustryProfile {
+        code: "F52",
+        weight: 190,
+        median_employees: 5.0,
+        revenue_per_employee: 350_000.0,
+        words: &["商贸", "百货", "便利店", "超市", "服饰"],
+        scope: "日用百货、服装鞋帽、食品销售（仅销售预包装食品）；家用电器销售；互联网销售（除销售需要许可的商品）",
+        purposes: &["流动资金", "订单生产"],
+    },
+    IndustryProfile {
+        code: "F51",
+        weight: 140,
+        median_employees: 8.0,
+        revenue_per_employee: 1_200_000.0,
+        words: &["贸易", "供应链", "商贸", "实业"],
+        scope: "金属材料、建筑材料、五金产品、化工产品（不含许可类化工产品）批发；货物进出口；技术进出口",
+        purposes: &["流动资金", "外贸结算"],
+    },
+    IndustryProfile {
+        code: "C33",
+        weight: 35,
+        median_employees: 30.0,
+        revenue_per_employee: 450_000.0,
+        words: &["五金", "金属制品", "精密"],
+        scope: "金属结构制造；五金产品制造；金属表面处理及热处理加工；模具制造",
+        purposes: &["设备购置", "流动资金"],
+    },
+    IndustryProfile {
+        code: "C34",
+        weight: 30,
+        median_employees: 35.0,
+        revenue_per_employee: 500_000.0,
+        words: &["机械", "装备", "智能装备"],
+        scope: "通用设备制造（不含特种设备制造）；机械零部件加工；泵及真空设备制造；液压动力机械及元件制造",
+        purposes: &["设备购置", "研发投入"],
+    },
+    IndustryProfile {
+        code: "C35",
+        weight: 25,
+        median_employees: 35.0,
+        revenue_per_employee: 500_000.0,
+        words: &["自动化", "专用设备", "智能科技"],
+        scope: "专用设备制造（不含许可类专业设备制造）；工业自动控制系统装置制造；环境保护专用设备制造",
+        purposes: &["设备购置", "研发投入"],
+    },
+    IndustryProfile {
+        code: "C38",
+        weight: 25,
+        median_employees: 40.0,
+        revenue_per_employee: 550_000.0,
+        words: &["电气", "电器", "新能源"],
+        scope: "电机及其控制系统研发；配电开关控制设备制造；光伏设备及元器件制造；电池零配件生产",
+        purposes: &["设备购置", "订单生产"],
+    },
+    IndustryProfile {
+        code: "C39",
+        weight: 30,
+        median_employees: 45.0,
+        revenue_per_employee: 600_000.0,
+        words: &["电子", "微电子", "光电", "智能科技"],
+        scope: "电子元器件制造；集成电路芯片及产品销售；通信设备制造；计算机软硬件及外围设备制造",
+        purposes: &["研发投入", "订单生产"],
+    },
+    IndustryProfile {
+        code: "C13",
+        weight: 15,
+        median_employees: 20.0,
+        revenue_per_employee: 700_000.0,
+        words: &["食品", "粮油", "农产品加工"],
+        scope: "粮食加工食品生产；食用农产品初加工；农副产品销售",
+        purposes: &["流动资金", "农业生产"],
+    },
+    IndustryProfile {
+        code: "C18",
+        weight: 20,
+        median_employees: 40.0,
+        revenue_per_employee: 250_000.0,
+        words: &["服饰", "制衣", "纺织"],
+        scope: "服装制造；服饰制造；针纺织品及原料销售；面料印染加工",
+        purposes: &["订单生产", "流动资金"],
+    },
+    IndustryProfile {
+        code: "C29",
+        weight: 15,
+        median_employees: 30.0,
+        revenue_per_employee: 450_000.0,
+        words: &["塑胶", "橡塑", "新材料"],
+        scope: "塑料制品制造；橡胶制品制造；工程塑料及合成树脂销售",
+        purposes: &["设备购置", "流动资金"],
+    },
+    IndustryProfile {
+        code: "I65",
+        weight: 60,
+        median_employees: 15.0,
+        revenue_per_employee: 350_000.0,
+        words: &["信息技术", "软件", "数字科技", "网络科技"],
+        scope: "软件开发；信息系统集成服务；人工智能应用软件开发；数据处理和存储支持服务；信息技术咨询服务",
+        purposes: &["研发投入", "流动资金"],
+    },
+    IndustryProfile {
+        code: "I64",
+        weight: 20,
+        median_employees: 10.0,
+        revenue_per_employee: 400_000.0,
+        words: &["网络科技", "互联网", "信息科技"],
+        scope: "互联网信息服务；互联网数据服务；网络技术服务；网络与信息安全软件开发",
+        purposes: &["研发投入", "流动资金"],
+    },
+    IndustryProfile {
+        code: "E48",
+        weight: 25,
+        median_employees: 25.0,
+        revenue_per_employee: 600_000.0,
+        words: &["建设工程", "市政工程", "建筑"],
+        scope: "建设工程施工；市政设施管理；园林绿化工程施工；土石方工程施工",
+        purposes: &["流动资金", "订单生产"],
+    },
+    IndustryProfile {
+        code: "E50",
+        weight: 25,
+        median_employees: 12.0,
+        revenue_per_employee: 400_000.0,
+        words: &["装饰工程", "建筑装饰", "装修"],
+        scope: "住宅室内装饰装修；建筑装饰材料销售；门窗安装；家具安装和维修服务",
+        purposes: &["流动资金"],
+    },
+    IndustryProfile {
+        code: "G54",
+        weight: 35,
+        median_employees: 12.0,
+        revenue_per_employee: 400_000.0,
+        words: &["物流", "运输", "货运"],
+        scope: "道路货物运输（不含危险货物）；国内货物运输代理；装卸搬运；普通货物仓储服务",
+        purposes: &["设备购置", "流动资金"],
+    },
+    IndustryProfile {
+        code: "G59",
+        weight: 10,
+        median_employees: 15.0,
+        revenue_per_employee: 300_000.0,
+        words: &["仓储", "供应链管理"],
+        scope: "普通货物仓储服务（不含危险化学品等需许可审批的项目）；低温仓储；装卸搬运",
+        purposes: &["厂房建设", "流动资金"],
+    },
+    IndustryProfile {
+        code: "H62",
+        weight: 60,
+        median_employees: 8.0,
+        revenue_per_employee: 150_000.0,
+        words: &["餐饮", "餐饮管理", "食府"],
+        scope: "餐饮服务；食品销售；餐饮管理；外卖递送服务",
+        purposes: &["流动资金", "设备购置"],
+    },
+    IndustryProfile {
+        code: "H61",
+        weight: 10,
+        median_employees: 10.0,
+        revenue_per_employee: 180_000.0,
+        words: &["酒店管理", "民宿"],
+        scope: "住宿服务；酒店管理；会议及展览服务；停车场服务",
+        purposes: &["流动资金", "厂房建设"],
+    },
+    IndustryProfile {
+        code: "L72",
+        weight: 80,
+        median_employees: 8.0,
+        revenue_per_employee: 300_000.0,
+        words: &["企业管理", "商务咨询", "文化传媒", "人力资源"],
+        scope: "企业管理咨询；市场营销策划；会议及展览服务；广告设计、代理；人力资源服务（不含职业中介活动）",
+        purposes: &["流动资金"],
+    },
+    IndustryProfile {
+        code: "M73",
+        weight: 15,
+        median_employees: 12.0,
+        revenue_per_employee: 400_000.0,
+        words: &["生物科技", "新材料科技", "检测技术"],
+        scope: "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广；生物化工产品技术研发；新材料技术研发",
+        purposes: &["研发投入"],
+    },
+    IndustryProfile {
+        code: "M75",
+        weight: 20,
+        median_employees: 8.0,
+        revenue_per_employee: 300_000.0,
+        words: &["科技发展", "环保科技", "节能科技"],
+        scope: "节能管理服务；技术推广服务；环保咨询服务；科技中介服务",
+        purposes: &["研发投入", "流动资金"],
+    },
+    IndustryProfile {
+        code: "A01",
+        weight: 25,
+        median_employees: 6.0,
+        revenue_per_employee: 150_000.0,
+        words: &["农业科技", "种植", "生态农业"],
+        scope: "谷物种植；蔬菜种植；水果种植；农产品的生产、销售、加工、运输、贮藏及其他相关服务",
+        purposes: &["农业生产", "设备购置"],
+    },
+    IndustryProfile {
+        code: "A03",
+        weight: 15,
+        median_employees: 6.0,
+        revenue_per_employee: 250_000.0,
+        words: &["养殖", "畜牧", "生态养殖"],
+        scope: "牲畜饲养；家禽饲养；水产养殖；饲料销售",
+        purposes: &["农业生产"],
+    },
+    IndustryProfile {
+        code: "O80",
+        weight: 30,
+        median_employees: 5.0,
+        revenue_per_employee: 120_000.0,
+        words: &["家政服务", "美容美发", "洗衣"],
+        scope: "家政服务；洗染服务；理发服务；养生保健服务（非医疗）",
+        purposes: &["流动资金"],
+    },
+    IndustryProfile {
+        code: "K70",
+        weight: 10,
+        median_employees: 20.0,
+        revenue_per_employee: 300_000.0,
+        words: &["物业服务", "物业管理"],
+        scope: "物业管理；停车场服务；家政服务；园林绿化工程施工",
+        purposes: &["流动资金"],
+    },
 ];
 
 const NAME_CORES: &[&str] = &[
-    "瀚", "星", "辰", "锦", "禾", "华", "润", "泽", "宏", "盛", "鑫", "嘉", "源", "恒", "晟", "昊", "腾", "越", "卓", "远",
-    "诚", "信", "达", "通", "汇", "融", "安", "康", "立", "鼎", "博", "睿", "智", "众", "乐", "新", "优", "美", "联", "创",
+    "瀚", "星", "辰", "锦", "禾", "华", "润", "泽", "宏", "盛", "鑫", "嘉", "源", "恒", "晟", "昊",
+    "腾", "越", "卓", "远", "诚", "信", "达", "通", "汇", "融", "安", "康", "立", "鼎", "博", "睿",
+    "智", "众", "乐", "新", "优", "美", "联", "创",
 ];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "建华", "志强", "晓东", "海燕", "国庆", "丽娟"];
-const QUALIFICATIONS: &[&str] = &["ISO9001", "ISO14001", "知识产权管理体系认证", "安全生产标准化三级", "CMMI3", "建筑业企业资质", "食品经营许可证"];
-const TAGS: &[&str] = &["外贸", "链主配套", "跨境电商", "首次融资", "老字号", "连锁经营", "返乡创业", "退役军人创业"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "林", "罗", "高",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超",
+    "秀英", "建华", "志强", "晓东", "海燕", "国庆", "丽娟",
+];
+const QUALIFICATIONS: &[&str] = &[
+    "ISO9001",
+    "ISO14001",
+    "知识产权管理体系认证",
+    "安全生产标准化三级",
+    "CMMI3",
+    "建筑业企业资质",
+    "食品经营许可证",
+];
+const TAGS: &[&str] = &[
+    "外贸",
+    "链主配套",
+    "跨境电商",
+    "首次融资",
+    "老字号",
+    "连锁经营",
+    "返乡创业",
+    "退役军人创业",
+];
 const GRADES: &[(&str, u32)] = &[("A", 25), ("B", 45), ("M", 20), ("C", 7), ("D", 3)];
 
 fn county_codes() -> &'static Vec<(String, Vec<String>)> {
@@ -154,27 +392,44 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
     r.next_u64();
 
     let province = r.weighted(PROVINCES);
-    let counties = &county_codes().iter().find(|(p, _)| p == province).expect("province listed").1;
+    let counties = &county_codes()
+        .iter()
+        .find(|(p, _)| p == province)
+        .expect("province listed")
+        .1;
     let region_code = if counties.is_empty() {
         format!("{province}0000")
     } else {
         r.pick(counties).clone()
     };
-    let weights: Vec<(usize, u32)> = INDUSTRIES.iter().enumerate().map(|(i, p)| (i, p.weight)).collect();
+    let weights: Vec<(usize, u32)> = INDUSTRIES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.weight))
+        .collect();
     let ind = &INDUSTRIES[*r.weighted(&weights)];
     let sole_trader = matches!(ind.code, "F52" | "H62" | "O80") && r.chance(0.3);
     let cooperative = ind.code.starts_with('A') && r.chance(0.35);
 
     // Size: log-normal employees around the industry median, revenue from productivity.
     let employees = r.lognormal(ind.median_employees, 0.9).round().max(1.0) as i64;
-    let employees = if sole_trader { employees.min(8) } else { employees };
-    let revenue = (employees as f64 * r.lognormal(ind.revenue_per_employee, 0.6)) as i64 / 1000 * 1000;
+    let employees = if sole_trader {
+        employees.min(8)
+    } else {
+        employees
+    };
+    let revenue =
+        (employees as f64 * r.lognormal(ind.revenue_per_employee, 0.6)) as i64 / 1000 * 1000;
     let assets = (revenue as f64 * r.lognormal(0.8, 0.5)) as i64 / 1000 * 1000;
     let year = 2026 - (r.lognormal(6.0, 0.8) as i32).min(30);
-    let established = NaiveDate::from_ymd_opt(year, 1 + r.below(12) as u32, 1 + r.below(28) as u32).expect("valid date");
+    let established = NaiveDate::from_ymd_opt(year, 1 + r.below(12) as u32, 1 + r.below(28) as u32)
+        .expect("valid date");
     let age = 2026 - year;
 
-    let place = region::name(&region_code).unwrap_or("").trim_end_matches(['区', '县', '市']).to_string();
+    let place = region::name(&region_code)
+        .unwrap_or("")
+        .trim_end_matches(['区', '县', '市'])
+        .to_string();
     let core = format!("{}{}", r.pick(NAME_CORES), r.pick(NAME_CORES));
     let word = r.pick(ind.words);
     let (name, entity_type, category) = if sole_trader {
@@ -182,14 +437,24 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         let shop = if word.ends_with('店') { "" } else { "店" };
         (format!("{place}{owner}记{word}{shop}"), "个体工商户", '2')
     } else if cooperative {
-        (format!("{place}{core}{word}专业合作社"), "农民专业合作社", '3')
+        (
+            format!("{place}{core}{word}专业合作社"),
+            "农民专业合作社",
+            '3',
+        )
     } else {
-        let short = region::city_name(&region_code).unwrap_or(&place).trim_end_matches('市').to_string();
+        let short = region::city_name(&region_code)
+            .unwrap_or(&place)
+            .trim_end_matches('市')
+            .to_string();
         (format!("{short}{core}{word}有限公司"), "有限责任公司", '1')
     };
 
     let credit_code = make_credit_code(seed, index, category, &region_code);
-    let high_tech_industry = matches!(ind.code, "C34" | "C35" | "C38" | "C39" | "I65" | "I64" | "M73" | "M75");
+    let high_tech_industry = matches!(
+        ind.code,
+        "C34" | "C35" | "C38" | "C39" | "I65" | "I64" | "M73" | "M75"
+    );
     let rd_ratio_bp = (high_tech_industry && r.chance(0.7)).then(|| r.lognormal(450.0, 0.6) as i64);
     let high_tech = high_tech_industry && age >= 2 && employees >= 10 && r.chance(0.25);
 
@@ -201,7 +466,9 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
             region: Some(region_code),
             industry: Some(ind.code.to_string()),
             established: Some(established),
-            registered_capital: Some(*r.pick(&[100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 30_000_000])),
+            registered_capital: Some(*r.pick(&[
+                100_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 30_000_000,
+            ])),
             entity_type: Some(entity_type.into()),
             status: Some(if r.chance(0.97) { "存续" } else { "吊销" }.into()),
         },
@@ -232,7 +499,11 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         let dishonest = r.chance(0.02);
         e.judicial = Judicial {
             dishonest: Some(dishonest),
-            enforcement_cases: Some(if dishonest || r.chance(0.05) { 1 + r.below(3) as i64 } else { 0 }),
+            enforcement_cases: Some(if dishonest || r.chance(0.05) {
+                1 + r.below(3) as i64
+            } else {
+                0
+            }),
             major_penalty_3y: Some(r.chance(0.03)),
             abnormal_operation: Some(r.chance(0.04)),
         };
@@ -245,10 +516,18 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
     }
     if high_tech_industry || r.chance(0.2) {
         e.ip = IntellectualProperty {
-            invention_patents: Some(if high_tech { 1 + r.below(8) as i64 } else { r.below(2) as i64 }),
+            invention_patents: Some(if high_tech {
+                1 + r.below(8) as i64
+            } else {
+                r.below(2) as i64
+            }),
             other_patents: Some(r.below(15) as i64),
             trademarks: Some(r.below(6) as i64),
-            software_copyrights: Some(if ind.code.starts_with('I') { r.below(20) as i64 } else { 0 }),
+            software_copyrights: Some(if ind.code.starts_with('I') {
+                r.below(20) as i64
+            } else {
+                0
+            }),
         };
     }
     if r.chance(0.4) {
@@ -259,27 +538,52 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         };
     }
     if high_tech_industry || r.chance(0.3) {
-        let levels: &[(&str, u32)] = &[("无", 85), ("创新型中小企业", 9), ("省级专精特新", 5), ("专精特新小巨人", 1)];
+        let levels: &[(&str, u32)] = &[
+            ("无", 85),
+            ("创新型中小企业", 9),
+            ("省级专精特新", 5),
+            ("专精特新小巨人", 1),
+        ];
         e.tech = Technology {
             high_tech: Some(high_tech),
             tech_sme: Some(high_tech_industry && r.chance(0.35)),
             specialized_level: Some(r.weighted(levels).to_string()),
             rd_expense: rd_ratio_bp.map(|bp| revenue / 10_000 * bp),
             rd_ratio_bp,
-            qualifications: Some((0..r.below(3)).map(|_| r.pick(QUALIFICATIONS).to_string()).collect()),
+            qualifications: Some(
+                (0..r.below(3))
+                    .map(|_| r.pick(QUALIFICATIONS).to_string())
+                    .collect(),
+            ),
         };
     }
-    if matches!(ind.code, "F51" | "C18" | "C33" | "C34" | "C38" | "C39" | "C29") && r.chance(0.5) {
+    if matches!(
+        ind.code,
+        "F51" | "C18" | "C33" | "C34" | "C38" | "C39" | "C29"
+    ) && r.chance(0.5)
+    {
         let exports = r.chance(0.6);
         e.trade = Trade {
             import_export: Some(exports),
             export_value: exports.then(|| (revenue as f64 * r.unit() * 0.7) as i64),
-            customs_grade: exports.then(|| r.weighted(&[("一般信用", 90), ("高级认证", 8), ("失信", 2)]).to_string()),
+            customs_grade: exports.then(|| {
+                r.weighted(&[("一般信用", 90), ("高级认证", 8), ("失信", 2)])
+                    .to_string()
+            }),
         };
     }
     if ind.code.starts_with('C') && r.chance(0.4) {
         e.environment = Environment {
-            credit_rating: Some(r.weighted(&[("绿牌", 20), ("蓝牌", 55), ("黄牌", 18), ("红牌", 6), ("黑牌", 1)]).to_string()),
+            credit_rating: Some(
+                r.weighted(&[
+                    ("绿牌", 20),
+                    ("蓝牌", 55),
+                    ("黄牌", 18),
+                    ("红牌", 6),
+                    ("黑牌", 1),
+                ])
+                .to_string(),
+            ),
             green_certified: Some(r.chance(0.12)),
         };
     }
@@ -290,10 +594,22 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         };
     }
     if ind.code.starts_with('A') {
-        let kinds: &[(&str, u32)] = &[("家庭农场", 40), ("农民专业合作社", 30), ("农业产业化龙头企业", 5), ("农业社会化服务组织", 5), ("无", 20)];
+        let kinds: &[(&str, u32)] = &[
+            ("家庭农场", 40),
+            ("农民专业合作社", 30),
+            ("农业产业化龙头企业", 5),
+            ("农业社会化服务组织", 5),
+            ("无", 20),
+        ];
         e.agriculture = Agriculture {
-            entity_type: Some(if cooperative { "农民专业合作社".into() } else { r.weighted(kinds).to_string() }),
-            demonstration_level: r.chance(0.2).then(|| r.pick(&["国家级", "省级", "市级", "县级"]).to_string()),
+            entity_type: Some(if cooperative {
+                "农民专业合作社".into()
+            } else {
+                r.weighted(kinds).to_string()
+            }),
+            demonstration_level: r
+                .chance(0.2)
+                .then(|| r.pick(&["国家级", "省级", "市级", "县级"]).to_string()),
             land_mu: Some(r.lognormal(200.0, 1.0) as i64),
         };
     }
@@ -309,15 +625,36 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         e.credit = CreditHistory {
             has_bank_loan: Some(has_loan),
             overdue_now: Some(has_loan && r.chance(0.03)),
-            overdue_count_24m: Some(if has_loan && r.chance(0.1) { 1 + r.below(4) as i64 } else { 0 }),
-            outstanding_loans: Some(if has_loan { (revenue as f64 * r.unit() * 0.3) as i64 / 10_000 * 10_000 } else { 0 }),
+            overdue_count_24m: Some(if has_loan && r.chance(0.1) {
+                1 + r.below(4) as i64
+            } else {
+                0
+            }),
+            outstanding_loans: Some(if has_loan {
+                (revenue as f64 * r.unit() * 0.3) as i64 / 10_000 * 10_000
+            } else {
+                0
+            }),
         };
     }
     e.legal_rep = Some(LegalRepresentative {
         name: format!("{}{}", r.pick(SURNAMES), r.pick(GIVEN)),
-        id_number: Some(fake_id_number(&mut r, &e.registration.region.clone().unwrap_or_default())),
-        phone: Some(format!("1{}{:09}", r.pick(&["38", "39", "50", "58", "86", "89"]), r.below(1_000_000_000))[..11].to_string()),
-        marital_status: r.chance(0.5).then(|| r.weighted(&[("已婚", 75), ("未婚", 15), ("离异", 8), ("丧偶", 2)]).to_string()),
+        id_number: Some(fake_id_number(
+            &mut r,
+            &e.registration.region.clone().unwrap_or_default(),
+        )),
+        phone: Some(
+            format!(
+                "1{}{:09}",
+                r.pick(&["38", "39", "50", "58", "86", "89"]),
+                r.below(1_000_000_000)
+            )[..11]
+                .to_string(),
+        ),
+        marital_status: r.chance(0.5).then(|| {
+            r.weighted(&[("已婚", 75), ("未婚", 15), ("离异", 8), ("丧偶", 2)])
+                .to_string()
+        }),
         age: Some(25 + r.below(38) as i64),
     });
     if !sole_trader && r.chance(0.5) {
@@ -327,7 +664,11 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
                 .map(|i| Shareholder {
                     name: format!("{}{}", r.pick(SURNAMES), r.pick(GIVEN)),
                     kind: Some("自然人".into()),
-                    share_bp: Some(if i == 0 { 10_000 - (n as i64 - 1) * 1_000 } else { 1_000 }),
+                    share_bp: Some(if i == 0 {
+                        10_000 - (n as i64 - 1) * 1_000
+                    } else {
+                        1_000
+                    }),
                 })
                 .collect(),
         );
@@ -355,13 +696,21 @@ pub fn enterprise(seed: u64, index: u64) -> Enterprise {
         });
     }
     if r.chance(0.4) {
-        let cats: &[Category] = &[Category::Tax, Category::Scale, Category::Credit, Category::SocialInsurance];
+        let cats: &[Category] = &[
+            Category::Tax,
+            Category::Scale,
+            Category::Credit,
+            Category::SocialInsurance,
+        ];
         e.consents = cats
             .iter()
             .filter(|_| r.chance(0.7))
             .map(|&category| ConsentGrant {
                 category,
-                grantees: vec![Grantee::Role(Role::Institution), Grantee::Role(Role::Advisor)],
+                grantees: vec![
+                    Grantee::Role(Role::Institution),
+                    Grantee::Role(Role::Advisor),
+                ],
                 until: Some(NaiveDate::from_ymd_opt(2027, 12, 31).expect("valid date")),
             })
             .collect();
@@ -389,15 +738,26 @@ fn make_credit_code(seed: u64, index: u64, category: char, region: &str) -> Stri
     }
     body.extend(tail.into_iter().rev());
     let first17 = format!("9{category}{region}{body}");
-    CreditCode::complete(&first17).expect("generated code uses the charset").to_string()
+    CreditCode::complete(&first17)
+        .expect("generated code uses the charset")
+        .to_string()
 }
 
 /// A fictional 18-digit resident ID number (valid shape, not a real person).
 fn fake_id_number(r: &mut SplitMix, region: &str) -> String {
-    let birth = format!("{}{:02}{:02}", 1965 + r.below(35), 1 + r.below(12), 1 + r.below(28));
+    let birth = format!(
+        "{}{:02}{:02}",
+        1965 + r.below(35),
+        1 + r.below(12),
+        1 + r.below(28)
+    );
     let body = format!("{region:0<6}{birth}{:03}", r.below(1000));
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.chars().zip(W).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    let sum: u32 = body
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
     let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
     format!("{body}{check}")
 }
@@ -405,7 +765,9 @@ fn fake_id_number(r: &mut SplitMix, region: &str) -> String {
 fn need_text(purpose: &str, amount: i64) -> String {
     let wan = amount / 10_000;
     match purpose {
-        "流动资金" => format!("近期订单增加，缺少短期周转资金，希望融资{wan}万元用于采购原材料和支付货款"),
+        "流动资金" => {
+            format!("近期订单增加，缺少短期周转资金，希望融资{wan}万元用于采购原材料和支付货款")
+        }
         "设备购置" => format!("计划购置新生产设备扩大产能，资金缺口约{wan}万元"),
         "研发投入" => format!("新产品研发进入中试阶段，需要{wan}万元研发资金"),
         "订单生产" => format!("接到大额订单，需要{wan}万元备货和组织生产"),
@@ -431,7 +793,10 @@ mod tests {
     fn generated_codes_validate() {
         for e in enterprises(2026, 500) {
             CreditCode::parse(&e.credit_code).unwrap();
-            assert_eq!(&e.credit_code[2..8], e.registration.region.as_deref().unwrap());
+            assert_eq!(
+                &e.credit_code[2..8],
+                e.registration.region.as_deref().unwrap()
+            );
         }
     }
 }

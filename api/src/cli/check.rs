@@ -25,13 +25,20 @@ pub(super) fn run(inputs: &[String], json: bool, out: &mut dyn Write) -> CliResu
             (report, counts(&catalog))
         } else {
             let (text, file) = rule_source(input)?;
-            let label = file.map(|f| f.display().to_string()).unwrap_or_else(|| "rule".into());
+            let label = file
+                .map(|f| f.display().to_string())
+                .unwrap_or_else(|| "rule".into());
             match compile(&text) {
                 Ok(rule) => {
                     if json {
                         json_out.push(serde_json::json!({"input": label, "ok": true, "rule": rule.expr.to_string(), "json": rule.expr.to_json()}));
                     } else {
-                        writeln!(out, "ok: {label}: {} clause(s)\n  {}", rule.clauses.len(), rule.expr)?;
+                        writeln!(
+                            out,
+                            "ok: {label}: {} clause(s)\n  {}",
+                            rule.clauses.len(),
+                            rule.expr
+                        )?;
                     }
                 }
                 Err(e) => {
@@ -62,7 +69,11 @@ pub(super) fn run(inputs: &[String], json: bool, out: &mut dyn Write) -> CliResu
         )?;
     }
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&json_out).map_err(|e| CliError::Internal(e.into()))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json_out).map_err(|e| CliError::Internal(e.into()))?
+        )?;
     }
     if errors > 0 {
         return Err(CliError::Input(format!("{errors} error(s) found")));
@@ -71,7 +82,10 @@ pub(super) fn run(inputs: &[String], json: bool, out: &mut dyn Write) -> CliResu
 }
 
 fn is_data_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "jsonl" | "ndjson"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "jsonl" | "ndjson")
+    )
 }
 
 /// The kind of a data file: by its folder or name, else by what its first record holds.
@@ -79,7 +93,8 @@ fn kind_of(path: &Path) -> Result<Kind, CliError> {
     if let Some(kind) = Kind::of_path(path) {
         return Ok(kind);
     }
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("{}: cannot read: {e}", path.display())))?;
     Ok(if text.contains("\"institution_id\"") {
         Kind::Products
     } else if text.contains("\"issuer\"") {
@@ -90,17 +105,31 @@ fn kind_of(path: &Path) -> Result<Kind, CliError> {
 }
 
 fn counts(c: &Catalog) -> String {
-    format!("{} product(s), {} policy(ies), {} enterprise(s) valid", c.products.len(), c.policies.len(), c.enterprises.len())
+    format!(
+        "{} product(s), {} policy(ies), {} enterprise(s) valid",
+        c.products.len(),
+        c.policies.len(),
+        c.enterprises.len()
+    )
 }
 
 /// Each error with the offending line of the rule and a caret under the column.
-pub(super) fn write_rule_errors(out: &mut dyn Write, label: &str, text: &str, errors: &RuleErrors) -> std::io::Result<()> {
+pub(super) fn write_rule_errors(
+    out: &mut dyn Write,
+    label: &str,
+    text: &str,
+    errors: &RuleErrors,
+) -> std::io::Result<()> {
     for e in &errors.0 {
         writeln!(out, "error: {label}: {e}")?;
         if let Location::Text { line, column } = e.location
             && let Some(src) = text.lines().nth(line - 1)
         {
-            let pad: usize = src.chars().take(column - 1).map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1)).sum();
+            let pad: usize = src
+                .chars()
+                .take(column - 1)
+                .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(1))
+                .sum();
             writeln!(out, "  | {src}\n  | {}^", " ".repeat(pad))?;
         }
     }

@@ -37,12 +37,25 @@ pub(super) fn run(args: Args, out: &mut dyn Write) -> CliResult {
             "rule": rule.expr.to_string(),
             "explanation": explanation,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc).map_err(|e| CliError::Internal(e.into()))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::Internal(e.into()))?
+        )?;
         return Ok(());
     }
-    writeln!(out, "企业：{}（{}）  评估日期：{}", enterprise.name, enterprise.id, args.as_of)?;
+    writeln!(
+        out,
+        "企业：{}（{}）  评估日期：{}",
+        enterprise.name, enterprise.id, args.as_of
+    )?;
     writeln!(out, "规则：{rule_label}\n  {}", rule.expr)?;
-    writeln!(out, "结果：{}（{:?}）\n", explanation.outcome.label(), explanation.outcome)?;
+    writeln!(
+        out,
+        "结果：{}（{:?}）\n",
+        explanation.outcome.label(),
+        explanation.outcome
+    )?;
     let rows: Vec<Vec<String>> = explanation
         .clauses
         .iter()
@@ -62,11 +75,19 @@ pub(super) fn run(args: Args, out: &mut dyn Write) -> CliResult {
         .collect();
     out.write_all(crate::table::render(&["条件", "企业情况", "要求", "结果"], &rows).as_bytes())?;
     if !explanation.unknown_fields.is_empty() {
-        let list: Vec<String> = explanation.unknown_fields.iter().map(|f| format!("{}（{}）", f.label, f.field)).collect();
+        let list: Vec<String> = explanation
+            .unknown_fields
+            .iter()
+            .map(|f| format!("{}（{}）", f.label, f.field))
+            .collect();
         writeln!(out, "\n待补充信息：{}", list.join("、"))?;
     }
     if !explanation.withheld_categories.is_empty() {
-        let list: Vec<&str> = explanation.withheld_categories.iter().map(|c| c.label()).collect();
+        let list: Vec<&str> = explanation
+            .withheld_categories
+            .iter()
+            .map(|c| c.label())
+            .collect();
         writeln!(out, "未授权使用的信息类别：{}", list.join("、"))?;
     }
     Ok(())
@@ -86,7 +107,9 @@ fn load_enterprise(path: &Path, id: Option<&str>) -> Result<Enterprise, CliError
         Some(id) => records
             .into_iter()
             .find(|r| r.item.id == id)
-            .ok_or_else(|| CliError::Input(format!("{}: no enterprise with id {id:?}", path.display())))?,
+            .ok_or_else(|| {
+                CliError::Input(format!("{}: no enterprise with id {id:?}", path.display()))
+            })?,
         None if records.len() == 1 => records.into_iter().next().expect("one record"),
         None => {
             return Err(CliError::Input(format!(
@@ -107,15 +130,29 @@ fn load_enterprise(path: &Path, id: Option<&str>) -> Result<Enterprise, CliError
 /// A rule from text, a rule file, or a product/policy JSON file's eligibility.
 fn load_rule(arg: &str, out: &mut dyn Write) -> Result<(Rule, String), CliError> {
     let (text, file) = rule_source(arg)?;
-    let label = file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "rule".into());
-    let is_json = file.as_ref().and_then(|f| f.extension()).is_some_and(|e| e == "json");
+    let label = file
+        .as_ref()
+        .map(|f| f.display().to_string())
+        .unwrap_or_else(|| "rule".into());
+    let is_json = file
+        .as_ref()
+        .and_then(|f| f.extension())
+        .is_some_and(|e| e == "json");
     if is_json {
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| CliError::Input(format!("{label}: not valid JSON: {e}")))?;
-        let spec = value
-            .get("eligibility")
-            .ok_or_else(|| CliError::Input(format!("{label}: no \"eligibility\" rule in this JSON file")))?;
-        let spec: RuleSpec = serde_json::from_value(spec.clone()).map_err(|e| CliError::Input(format!("{label}: eligibility: {e}")))?;
-        let title = value.get("title").or_else(|| value.get("name")).and_then(|t| t.as_str()).unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| CliError::Input(format!("{label}: not valid JSON: {e}")))?;
+        let spec = value.get("eligibility").ok_or_else(|| {
+            CliError::Input(format!(
+                "{label}: no \"eligibility\" rule in this JSON file"
+            ))
+        })?;
+        let spec: RuleSpec = serde_json::from_value(spec.clone())
+            .map_err(|e| CliError::Input(format!("{label}: eligibility: {e}")))?;
+        let title = value
+            .get("title")
+            .or_else(|| value.get("name"))
+            .and_then(|t| t.as_str())
+            .unwrap_or_default();
         return match spec.compile() {
             Ok(rule) => Ok((rule, format!("{label} {title}"))),
             Err(e) => {
@@ -130,7 +167,10 @@ fn load_rule(arg: &str, out: &mut dyn Write) -> Result<(Rule, String), CliError>
         Ok(rule) => Ok((rule, label)),
         Err(e) => {
             write_rule_errors(out, &label, &text, &e)?;
-            Err(CliError::Input(format!("{} error(s) in the rule", e.0.len())))
+            Err(CliError::Input(format!(
+                "{} error(s) in the rule",
+                e.0.len()
+            )))
         }
     }
 }

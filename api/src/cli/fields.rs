@@ -24,7 +24,9 @@ fn sensitivity(s: Sensitivity) -> &'static str {
 
 /// The Markdown table of the registry, as embedded in docs/rules.md.
 pub fn markdown() -> String {
-    let mut out = String::from("| field | 中文 | type | unit | category | sensitivity |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| field | 中文 | type | unit | category | sensitivity |\n|---|---|---|---|---|---|\n",
+    );
     for f in FIELDS {
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
@@ -57,6 +59,12 @@ pub(super) fn run(as_markdown: bool, out: &mut dyn Write) -> CliResult {
             ]
         })
         .collect();
-    out.write_all(crate::table::render(&["field", "中文", "type", "unit", "category", "sensitivity"], &rows).as_bytes())?;
+    out.write_all(
+        crate::table::render(
+            &["field", "中文", "type", "unit", "category", "sensitivity"],
+            &rows,
+        )
+        .as_bytes(),
+    )?;
     Ok(())
 }

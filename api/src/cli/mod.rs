@@ -45,7 +45,11 @@ impl From<std::io::Error> for CliError {
 pub type CliResult = Result<(), CliError>;
 
 #[derive(Debug, Parser)]
-#[command(name = "huiqi", version, about = "惠企: match SMEs with the loans and support policies they qualify for")]
+#[command(
+    name = "huiqi",
+    version,
+    about = "惠企: match SMEs with the loans and support policies they qualify for"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -126,7 +130,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             },
             out,
         ),
-        Command::Generate { count, seed, out: file } => generate::run(count, seed, file.as_deref(), out),
+        Command::Generate {
+            count,
+            seed,
+            out: file,
+        } => generate::run(count, seed, file.as_deref(), out),
         Command::Fields { markdown } => fields::run(markdown, out),
     }
 }

@@ -9,7 +9,9 @@
 use std::fmt;
 
 const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Why a credit code was rejected; `position` is 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,10 +59,7 @@ impl CreditCode {
         if !is_registration_authority(chars[0]) {
             return Err(err(
                 Some(1),
-                format!(
-                    "{:?} is not a 登记管理部门码 (1–9, A, N or Y)",
-                    chars[0]
-                ),
+                format!("{:?} is not a 登记管理部门码 (1–9, A, N or Y)", chars[0]),
             ));
         }
         if let Some(i) = (2..8).find(|&i| !chars[i].is_ascii_digit()) {

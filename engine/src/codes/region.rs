@@ -120,7 +120,10 @@ pub fn name(code: &str) -> Option<&'static str> {
 /// Summary lines of the table (`110100 市辖区`, `500200 县`, `429000 省直辖县级行政区划`) group
 /// codes but are not places people name.
 fn is_summary(name: &str) -> bool {
-    matches!(name, "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划")
+    matches!(
+        name,
+        "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"
+    )
 }
 
 /// The names from province down, e.g. `"浙江省 杭州市 西湖区"`; unknown levels and summary
@@ -149,11 +152,7 @@ pub fn city_name(code: &str) -> Option<&'static str> {
 
 /// Every known code in prefix form with its name (for listings and generators), sorted.
 pub fn all() -> Vec<(String, &'static str)> {
-    let mut v: Vec<_> = table()
-        .names
-        .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect();
+    let mut v: Vec<_> = table().names.iter().map(|(k, v)| (k.clone(), *v)).collect();
     v.sort();
     v
 }

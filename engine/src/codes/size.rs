@@ -124,7 +124,10 @@ fn parse_standard(text: &'static str) -> Standard {
             .position(|r| r.industry == name)
             .unwrap_or_else(|| panic!("size_standard.tsv: no row named {name}"))
     };
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&'static str> = line.split('\t').collect();
         match cols[0] {
             "row" => {
@@ -247,7 +250,11 @@ pub fn classify_row(row: &'static SizeRow, value: impl Fn(Indicator) -> Option<i
         _ => None,
     };
     let decided_by = match class {
-        Some(c) => known.iter().filter(|(_, k)| *k == c).map(|(i, _)| *i).collect(),
+        Some(c) => known
+            .iter()
+            .filter(|(_, k)| *k == c)
+            .map(|(i, _)| *i)
+            .collect(),
         None => vec![],
     };
     let verdict = class.map_or("无法确定", |c| c.label());
@@ -272,7 +279,12 @@ mod tests {
     use super::*;
     use crate::model::{Enterprise, Registration, Scale};
 
-    fn firm(industry: &str, employees: Option<i64>, revenue_wan: Option<i64>, assets_wan: Option<i64>) -> Enterprise {
+    fn firm(
+        industry: &str,
+        employees: Option<i64>,
+        revenue_wan: Option<i64>,
+        assets_wan: Option<i64>,
+    ) -> Enterprise {
         Enterprise {
             registration: Registration {
                 industry: Some(industry.into()),
@@ -295,16 +307,31 @@ mod tests {
         assert_eq!(r.class, Some(SizeClass::Small));
         assert_eq!(r.decided_by, vec![Indicator::Revenue]);
         assert_eq!(r.row, Some("工业"));
-        assert_eq!(classify(&firm("C39", Some(1000), Some(40000), None)).class, Some(SizeClass::Large));
-        assert_eq!(classify(&firm("C39", Some(999), Some(40000), None)).class, Some(SizeClass::Medium));
-        assert_eq!(classify(&firm("C39", Some(20), Some(300), None)).class, Some(SizeClass::Small));
-        assert_eq!(classify(&firm("C39", Some(19), Some(300), None)).class, Some(SizeClass::Micro));
+        assert_eq!(
+            classify(&firm("C39", Some(1000), Some(40000), None)).class,
+            Some(SizeClass::Large)
+        );
+        assert_eq!(
+            classify(&firm("C39", Some(999), Some(40000), None)).class,
+            Some(SizeClass::Medium)
+        );
+        assert_eq!(
+            classify(&firm("C39", Some(20), Some(300), None)).class,
+            Some(SizeClass::Small)
+        );
+        assert_eq!(
+            classify(&firm("C39", Some(19), Some(300), None)).class,
+            Some(SizeClass::Micro)
+        );
     }
 
     #[test]
     fn boundaries_are_inclusive_lower_bounds() {
         // 零售业 小型: X ≥ 10 and Y ≥ 100 万元.
-        assert_eq!(classify(&firm("F52", Some(10), Some(100), None)).class, Some(SizeClass::Small));
+        assert_eq!(
+            classify(&firm("F52", Some(10), Some(100), None)).class,
+            Some(SizeClass::Small)
+        );
         let mut e = firm("F52", Some(10), None, None);
         e.scale.revenue = Some(999_999);
         assert_eq!(classify(&e).class, Some(SizeClass::Micro));
@@ -324,14 +351,23 @@ mod tests {
     #[test]
     fn rows_use_their_own_indicators() {
         // 建筑业 uses revenue and assets, not employees.
-        assert_eq!(classify(&firm("E48", None, Some(7000), Some(6000))).class, Some(SizeClass::Medium));
+        assert_eq!(
+            classify(&firm("E48", None, Some(7000), Some(6000))).class,
+            Some(SizeClass::Medium)
+        );
         // 租赁和商务服务业 uses employees and assets.
-        assert_eq!(classify(&firm("L72", Some(150), None, Some(9000))).class, Some(SizeClass::Medium));
+        assert_eq!(
+            classify(&firm("L72", Some(150), None, Some(9000))).class,
+            Some(SizeClass::Medium)
+        );
         // 房地产开发经营 vs 物业管理 differ at class level.
         assert_eq!(row_for("K7010").unwrap().industry, "房地产开发经营");
         assert_eq!(row_for("K7020").unwrap().industry, "物业管理");
         // 其他未列明行业: only employees.
-        assert_eq!(classify(&firm("M73", Some(9), None, None)).class, Some(SizeClass::Micro));
+        assert_eq!(
+            classify(&firm("M73", Some(9), None, None)).class,
+            Some(SizeClass::Micro)
+        );
         assert_eq!(row_for("M73").unwrap().industry, "其他未列明行业");
     }
 

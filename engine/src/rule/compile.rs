@@ -98,11 +98,20 @@ pub enum Test {
     Bool(bool),
     /// A number (persons, yuan, basis points; or years/months for functions).
     Num(CmpOp, i64),
-    NumIn { values: Vec<i64>, negated: bool },
+    NumIn {
+        values: Vec<i64>,
+        negated: bool,
+    },
     Date(CmpOp, NaiveDate),
     /// Equality of categories, text and codes (codes in prefix form).
-    Str { value: String, negated: bool },
-    StrIn { values: Vec<String>, negated: bool },
+    Str {
+        value: String,
+        negated: bool,
+    },
+    StrIn {
+        values: Vec<String>,
+        negated: bool,
+    },
     /// Code hierarchy (codes in prefix form).
     Under(Vec<String>),
     Has(String),
@@ -155,7 +164,11 @@ impl Compiler<'_> {
         match e {
             Expr::Const(b) => Node::Const(*b),
             Expr::And(items) | Expr::Or(items) => {
-                let key = if matches!(e, Expr::And(_)) { "all" } else { "any" };
+                let key = if matches!(e, Expr::And(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
                 let nodes = items
                     .iter()
                     .enumerate()
@@ -299,7 +312,10 @@ fn check_cmp(cmp: &Cmp) -> Result<Clause, ErrorKind> {
             let num = |l: &Literal| number(field, ty, cmp.func, l);
             match cmp.op {
                 Op::In | Op::NotIn => Test::NumIn {
-                    values: list(field, &cmp.value)?.iter().map(num).collect::<Result<_, _>>()?,
+                    values: list(field, &cmp.value)?
+                        .iter()
+                        .map(num)
+                        .collect::<Result<_, _>>()?,
                     negated: cmp.op == Op::NotIn,
                 },
                 op => Test::Num(CmpOp::from_op(op).ok_or_else(op_error)?, num(&cmp.value)?),
@@ -323,12 +339,18 @@ fn check_cmp(cmp: &Cmp) -> Result<Clause, ErrorKind> {
                     negated: cmp.op == Op::Ne,
                 },
                 Op::In | Op::NotIn => Test::StrIn {
-                    values: list(field, &cmp.value)?.iter().map(value).collect::<Result<_, _>>()?,
+                    values: list(field, &cmp.value)?
+                        .iter()
+                        .map(value)
+                        .collect::<Result<_, _>>()?,
                     negated: cmp.op == Op::NotIn,
                 },
                 Op::Under if matches!(ty, FieldType::Region | FieldType::Industry) => {
                     let codes = match &cmp.value {
-                        Literal::List(_) => list(field, &cmp.value)?.iter().map(value).collect::<Result<_, _>>()?,
+                        Literal::List(_) => list(field, &cmp.value)?
+                            .iter()
+                            .map(value)
+                            .collect::<Result<_, _>>()?,
                         single => vec![value(single)?],
                     };
                     Test::Under(codes)
@@ -350,8 +372,18 @@ fn check_cmp(cmp: &Cmp) -> Result<Clause, ErrorKind> {
             };
             match cmp.op {
                 Op::Has => Test::Has(label(&cmp.value)?),
-                Op::HasAny => Test::HasAny(list(field, &cmp.value)?.iter().map(label).collect::<Result<_, _>>()?),
-                Op::HasAll => Test::HasAll(list(field, &cmp.value)?.iter().map(label).collect::<Result<_, _>>()?),
+                Op::HasAny => Test::HasAny(
+                    list(field, &cmp.value)?
+                        .iter()
+                        .map(label)
+                        .collect::<Result<_, _>>()?,
+                ),
+                Op::HasAll => Test::HasAll(
+                    list(field, &cmp.value)?
+                        .iter()
+                        .map(label)
+                        .collect::<Result<_, _>>()?,
+                ),
                 _ => return Err(op_error()),
             }
         }
@@ -442,10 +474,14 @@ fn category_value(field: &str, ty: FieldType, l: &Literal) -> Result<String, Err
             field: field.into(),
             reason: e.to_string(),
         }),
-        FieldType::Industry => industry::validate(s).map(|()| s.clone()).map_err(|e| ErrorKind::BadCode {
-            field: field.into(),
-            reason: e.to_string(),
-        }),
+        FieldType::Industry => {
+            industry::validate(s)
+                .map(|()| s.clone())
+                .map_err(|e| ErrorKind::BadCode {
+                    field: field.into(),
+                    reason: e.to_string(),
+                })
+        }
         _ => Ok(s.clone()),
     }
 }

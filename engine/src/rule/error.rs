@@ -63,7 +63,9 @@ pub enum ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::Syntax { found, expected } => write!(f, "found {found}, expected {expected}"),
+            ErrorKind::Syntax { found, expected } => {
+                write!(f, "found {found}, expected {expected}")
+            }
             ErrorKind::BadLiteral { literal, reason } => write!(f, "{literal}: {reason}"),
             ErrorKind::UnknownField { name, suggestion } => {
                 write!(f, "unknown field `{name}`")?;
@@ -97,7 +99,10 @@ impl fmt::Display for ErrorKind {
                 field,
                 value,
                 allowed,
-            } => write!(f, "{value:?} is not a value of `{field}` (one of: {allowed})"),
+            } => write!(
+                f,
+                "{value:?} is not a value of `{field}` (one of: {allowed})"
+            ),
             ErrorKind::BadCode { field, reason } => write!(f, "`{field}`: {reason}"),
             ErrorKind::Invalid { reason } => f.write_str(reason),
         }

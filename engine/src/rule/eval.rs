@@ -148,7 +148,11 @@ pub struct Evaluation {
 impl Evaluation {
     /// Clauses that failed.
     pub fn failed(&self) -> impl Iterator<Item = usize> + '_ {
-        self.verdicts.iter().enumerate().filter(|(_, v)| **v == Verdict::Fail).map(|(i, _)| i)
+        self.verdicts
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v == Verdict::Fail)
+            .map(|(i, _)| i)
     }
 }
 
@@ -181,15 +185,19 @@ fn combine(node: &Node, verdicts: &[Verdict]) -> Verdict {
         Node::Const(b) => Verdict::from_bool(*b),
         Node::Clause(i) => verdicts[*i],
         Node::Not(inner) => combine(inner, verdicts).not(),
-        Node::And(items) => items.iter().fold(Verdict::Pass, |acc, n| acc.and(combine(n, verdicts))),
-        Node::Or(items) => items.iter().fold(Verdict::Fail, |acc, n| acc.or(combine(n, verdicts))),
+        Node::And(items) => items
+            .iter()
+            .fold(Verdict::Pass, |acc, n| acc.and(combine(n, verdicts))),
+        Node::Or(items) => items
+            .iter()
+            .fold(Verdict::Fail, |acc, n| acc.or(combine(n, verdicts))),
     }
 }
 
 /// Whole months from `from` to `to` (negative when `from` is later).
 pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    let mut months = (i64::from(to.year()) - i64::from(from.year())) * 12
-        + i64::from(to.month()) - i64::from(from.month());
+    let mut months = (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month())
+        - i64::from(from.month());
     if months > 0 && to.day() < from.day() {
         months -= 1;
     } else if months < 0 && to.day() > from.day() {
@@ -243,9 +251,7 @@ impl Clause {
             }
             (Test::Has(label), fact) => set_items(fact).any(|i| i == label),
             (Test::HasAny(labels), fact) => set_items(fact).any(|i| labels.iter().any(|l| l == i)),
-            (Test::HasAll(labels), fact) => {
-                labels.iter().all(|l| set_items(fact).any(|i| i == l))
-            }
+            (Test::HasAll(labels), fact) => labels.iter().all(|l| set_items(fact).any(|i| i == l)),
             // The compiler rules out type mismatches; stay total rather than panic.
             _ => return Verdict::Unknown,
         };

@@ -88,7 +88,9 @@ impl Clause {
         let def = self.field.def();
         let (label, unit) = match self.func {
             Some(Func::YearsSince) if def.name == "established" => ("成立年限".to_string(), "年"),
-            Some(Func::MonthsSince) if def.name == "established" => ("成立月数".to_string(), "个月"),
+            Some(Func::MonthsSince) if def.name == "established" => {
+                ("成立月数".to_string(), "个月")
+            }
             Some(Func::YearsSince) => (format!("{}至今年数", def.label), "年"),
             Some(Func::MonthsSince) => (format!("{}至今月数", def.label), "个月"),
             None => (def.label.to_string(), def.unit),
@@ -116,17 +118,37 @@ impl Clause {
     }
 
     fn requirement(&self, unit: &str) -> String {
-        let ty = if self.func.is_some() { FieldType::Int } else { self.field.def().ty };
+        let ty = if self.func.is_some() {
+            FieldType::Int
+        } else {
+            self.field.def().ty
+        };
         let num = |v: i64| show_number(ty, v, unit);
         let code = |c: &str| show_code(self.field, c);
         let join = |items: Vec<String>| items.join("、");
         let req = match &self.test {
-            Test::Flag => return if self.negated { "否".into() } else { "是".into() },
-            Test::Bool(b) => return if *b != self.negated { "是".into() } else { "否".into() },
+            Test::Flag => {
+                return if self.negated {
+                    "否".into()
+                } else {
+                    "是".into()
+                };
+            }
+            Test::Bool(b) => {
+                return if *b != self.negated {
+                    "是".into()
+                } else {
+                    "否".into()
+                };
+            }
             Test::Num(op, v) => format!("{} {}", op.symbol(), num(*v)),
             Test::NumIn { values, negated } => {
                 let list = join(values.iter().map(|v| num(*v)).collect());
-                if *negated { format!("不为 {list}") } else { format!("为 {list} 之一") }
+                if *negated {
+                    format!("不为 {list}")
+                } else {
+                    format!("为 {list} 之一")
+                }
             }
             Test::Date(op, d) => format!("{} {d}", op.symbol()),
             Test::Str { value, negated } => {
@@ -134,17 +156,29 @@ impl Clause {
             }
             Test::StrIn { values, negated } => {
                 let list = join(values.iter().map(|v| code(v)).collect());
-                if *negated { format!("不为 {list}") } else { format!("为 {list} 之一") }
+                if *negated {
+                    format!("不为 {list}")
+                } else {
+                    format!("为 {list} 之一")
+                }
             }
             Test::Under(prefixes) => {
                 let list = join(prefixes.iter().map(|v| code(v)).collect());
-                if prefixes.len() > 1 { format!("属于 {list} 之一") } else { format!("属于 {list}") }
+                if prefixes.len() > 1 {
+                    format!("属于 {list} 之一")
+                } else {
+                    format!("属于 {list}")
+                }
             }
             Test::Has(l) => format!("包含「{l}」"),
             Test::HasAny(ls) => format!("包含「{}」之一", ls.join("」「")),
             Test::HasAll(ls) => format!("同时包含「{}」", ls.join("」「")),
         };
-        if self.negated { format!("并非（{req}）") } else { req }
+        if self.negated {
+            format!("并非（{req}）")
+        } else {
+            req
+        }
     }
 }
 
@@ -176,9 +210,8 @@ pub fn show_fact(field: FieldId, fact: &Fact<'_>) -> String {
         Fact::Num(v) => show_number(def.ty, *v, def.unit),
         Fact::Date(d) => d.to_string(),
         Fact::Str(s) => show_code(field, s),
-        Fact::Set(items) if items.is_empty() => "无".into(),
+        Fact::Set([]) => "无".into(),
         Fact::Set(items) => items.join("、"),
         Fact::Labels(items) => items.join("、"),
     }
 }
-

@@ -22,8 +22,12 @@ impl Expr {
     pub fn to_json(&self) -> Value {
         match self {
             Expr::Const(b) => Value::Bool(*b),
-            Expr::And(items) => json!({ "all": items.iter().map(Expr::to_json).collect::<Vec<_>>() }),
-            Expr::Or(items) => json!({ "any": items.iter().map(Expr::to_json).collect::<Vec<_>>() }),
+            Expr::And(items) => {
+                json!({ "all": items.iter().map(Expr::to_json).collect::<Vec<_>>() })
+            }
+            Expr::Or(items) => {
+                json!({ "any": items.iter().map(Expr::to_json).collect::<Vec<_>>() })
+            }
             Expr::Not(inner) => json!({ "not": inner.to_json() }),
             Expr::Flag(name) => json!({ "flag": name }),
             Expr::Cmp(c) => {
@@ -92,7 +96,10 @@ fn expr_from_json(v: &Value, path: &str) -> Result<Expr, RuleError> {
     };
     let only = |key: &str| -> Result<(), RuleError> {
         match obj.keys().find(|k| *k != key) {
-            Some(extra) => Err(err(path, format!("unexpected key {extra:?} beside {key:?}"))),
+            Some(extra) => Err(err(
+                path,
+                format!("unexpected key {extra:?} beside {key:?}"),
+            )),
             None => Ok(()),
         }
     };
@@ -105,7 +112,10 @@ fn expr_from_json(v: &Value, path: &str) -> Result<Expr, RuleError> {
             if items.len() < 2 {
                 return Err(err(
                     &format!("{path}.{key}"),
-                    format!("needs at least 2 rules, found {} (use the rule itself)", items.len()),
+                    format!(
+                        "needs at least 2 rules, found {} (use the rule itself)",
+                        items.len()
+                    ),
                 ));
             }
             let items = items
@@ -113,12 +123,19 @@ fn expr_from_json(v: &Value, path: &str) -> Result<Expr, RuleError> {
                 .enumerate()
                 .map(|(i, item)| expr_from_json(item, &format!("{path}.{key}[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(if is_and { Expr::And(items) } else { Expr::Or(items) });
+            return Ok(if is_and {
+                Expr::And(items)
+            } else {
+                Expr::Or(items)
+            });
         }
     }
     if let Some(inner) = obj.get("not") {
         only("not")?;
-        return Ok(Expr::Not(Box::new(expr_from_json(inner, &format!("{path}.not"))?)));
+        return Ok(Expr::Not(Box::new(expr_from_json(
+            inner,
+            &format!("{path}.not"),
+        )?)));
     }
     if let Some(flag) = obj.get("flag") {
         only("flag")?;
@@ -128,8 +145,14 @@ fn expr_from_json(v: &Value, path: &str) -> Result<Expr, RuleError> {
         };
     }
     if obj.contains_key("field") {
-        if let Some(extra) = obj.keys().find(|k| !["fn", "field", "op", "value"].contains(&k.as_str())) {
-            return Err(err(path, format!("unexpected key {extra:?} in a comparison")));
+        if let Some(extra) = obj
+            .keys()
+            .find(|k| !["fn", "field", "op", "value"].contains(&k.as_str()))
+        {
+            return Err(err(
+                path,
+                format!("unexpected key {extra:?} in a comparison"),
+            ));
         }
         let field = match &obj["field"] {
             Value::String(s) => s.clone(),

@@ -257,7 +257,12 @@ pub(crate) fn parse_number(text: &str, unit: Unit) -> Result<Num, ErrorKind> {
     // `2.0` and `2.50%` carry no more precision than `2` and `2.5%`.
     let frac = frac.trim_end_matches('0');
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || digits.ends_with('.') || digits.matches('.').count() > 1 {
+    if whole.is_empty()
+        || !all_digits(whole)
+        || !all_digits(frac)
+        || digits.ends_with('.')
+        || digits.matches('.').count() > 1
+    {
         return Err(bad("not a number"));
     }
     let scale = unit.scale();
@@ -272,7 +277,8 @@ pub(crate) fn parse_number(text: &str, unit: Unit) -> Result<Num, ErrorKind> {
     let frac_value: i64 = if frac.is_empty() {
         0
     } else {
-        frac.parse::<i64>().map_err(|_| bad("not a number"))? * 10_i64.pow((decimals - frac.len()) as u32)
+        frac.parse::<i64>().map_err(|_| bad("not a number"))?
+            * 10_i64.pow((decimals - frac.len()) as u32)
     };
     let value = whole
         .parse::<i64>()
@@ -419,8 +425,13 @@ impl Parser {
                 Ok(inner)
             }
             Tok::Ident(w) if w == "true" || w == "false" => Ok(Expr::Const(w == "true")),
-            Tok::Ident(w) if !KEYWORDS.contains(&w.as_str()) => self.comparison(t.clone(), w.clone()),
-            _ => Err(self.error(&t, "a condition: a field name, `not`, `(`, `true` or `false`")),
+            Tok::Ident(w) if !KEYWORDS.contains(&w.as_str()) => {
+                self.comparison(t.clone(), w.clone())
+            }
+            _ => Err(self.error(
+                &t,
+                "a condition: a field name, `not`, `(`, `true` or `false`",
+            )),
         }
     }
 
@@ -479,7 +490,10 @@ impl Parser {
         };
         let Some(op) = op else {
             if func.is_some() {
-                return Err(self.error(&op_tok, "a comparison operator after the function, e.g. `>= 2`"));
+                return Err(self.error(
+                    &op_tok,
+                    "a comparison operator after the function, e.g. `>= 2`",
+                ));
             }
             return Ok(Expr::Flag(field));
         };
@@ -566,7 +580,10 @@ mod tests {
     #[test]
     fn syntax_errors_have_positions() {
         let e = parse("employees >=\n  and x").unwrap_err();
-        assert_eq!(e.location, super::super::Location::Text { line: 2, column: 3 });
+        assert_eq!(
+            e.location,
+            super::super::Location::Text { line: 2, column: 3 }
+        );
         assert!(e.to_string().contains("found `and`"), "{e}");
         let e = parse("tax_grade in [\"A\" \"B\"]").unwrap_err();
         assert!(e.to_string().contains("column 19"), "{e}");

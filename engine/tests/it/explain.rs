@@ -1,9 +1,9 @@
 //! Evaluation and explanations on realistic profiles.
 
 use chrono::NaiveDate;
+use huiqi_engine::fields::Category;
 use huiqi_engine::model::*;
 use huiqi_engine::rule::{ErrorKind, Facts, Location, Outcome, Verdict, compile};
-use huiqi_engine::fields::Category;
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
@@ -36,14 +36,20 @@ fn typical_rule_is_eligible_with_every_clause_traced() {
     assert!(x.clauses.iter().all(|c| c.verdict == Verdict::Pass));
     let region = &x.clauses[0];
     assert_eq!(region.label, "注册地");
-    assert_eq!(region.actual.as_deref(), Some("浙江省 杭州市 西湖区（330106）"));
+    assert_eq!(
+        region.actual.as_deref(),
+        Some("浙江省 杭州市 西湖区（330106）")
+    );
     assert_eq!(region.requirement, "属于 浙江省 杭州市（3301）");
     let age = &x.clauses[1];
     assert_eq!(age.label, "成立年限");
     assert_eq!(age.actual.as_deref(), Some("5年（2021-05-10）"));
     assert_eq!(age.requirement, "≥ 2年");
     let dishonest = &x.clauses[3];
-    assert_eq!((dishonest.actual.as_deref(), dishonest.requirement.as_str()), (Some("否"), "否"));
+    assert_eq!(
+        (dishonest.actual.as_deref(), dishonest.requirement.as_str()),
+        (Some("否"), "否")
+    );
     // 软件和信息技术服务业: 38 人 (≥10) and 1200万元 (≥50万, <1000万? no: ≥1000万 needs ≥100人) → 小型.
     assert_eq!(x.clauses[4].actual.as_deref(), Some("小型"));
 }
@@ -56,7 +62,12 @@ fn every_failing_clause_is_reported_not_just_the_first() {
     e.judicial.dishonest = Some(true);
     let x = compile(TYPICAL).unwrap().explain(&Facts::new(&e, as_of()));
     assert_eq!(x.outcome, Outcome::Ineligible);
-    let failed: Vec<&str> = x.clauses.iter().filter(|c| c.verdict == Verdict::Fail).map(|c| c.field).collect();
+    let failed: Vec<&str> = x
+        .clauses
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .map(|c| c.field)
+        .collect();
     assert_eq!(failed, ["region", "tax_grade", "dishonest"]);
 }
 
@@ -86,16 +97,28 @@ fn or_with_a_failure_and_an_unknown_needs_info() {
     e.tech.high_tech = None;
     e.tech.tech_sme = Some(false);
     let rule = compile("high_tech or tech_sme").unwrap();
-    assert_eq!(rule.explain(&Facts::new(&e, as_of())).outcome, Outcome::NeedsInfo);
+    assert_eq!(
+        rule.explain(&Facts::new(&e, as_of())).outcome,
+        Outcome::NeedsInfo
+    );
 }
 
 #[test]
 fn consent_hides_unauthorised_categories() {
     let e = hangzhou_software_firm();
     let rule = compile(r#"tax_grade in ["A", "B"] and rd_ratio >= 3%"#).unwrap();
-    let bank = Reader { role: Role::Institution, org: Some("BANK-QT".into()) };
-    let other_bank = Reader { role: Role::Institution, org: Some("BANK-XX".into()) };
-    let itself = Reader { role: Role::Enterprise, org: Some("E-T1".into()) };
+    let bank = Reader {
+        role: Role::Institution,
+        org: Some("BANK-QT".into()),
+    };
+    let other_bank = Reader {
+        role: Role::Institution,
+        org: Some("BANK-XX".into()),
+    };
+    let itself = Reader {
+        role: Role::Enterprise,
+        org: Some("E-T1".into()),
+    };
     // The granted bank sees the tax grade but not the R&D ratio (technology was not granted).
     let x = rule.explain(&Facts::for_reader(&e, as_of(), &bank));
     assert_eq!(x.clauses[0].verdict, Verdict::Pass);
@@ -103,8 +126,16 @@ fn consent_hides_unauthorised_categories() {
     assert!(x.clauses[1].withheld);
     assert!(x.withheld_categories.contains(&Category::Technology));
     // Another bank sees neither; the enterprise itself sees both.
-    assert_eq!(rule.explain(&Facts::for_reader(&e, as_of(), &other_bank)).outcome, Outcome::NeedsInfo);
-    assert_eq!(rule.explain(&Facts::for_reader(&e, as_of(), &itself)).outcome, Outcome::Eligible);
+    assert_eq!(
+        rule.explain(&Facts::for_reader(&e, as_of(), &other_bank))
+            .outcome,
+        Outcome::NeedsInfo
+    );
+    assert_eq!(
+        rule.explain(&Facts::for_reader(&e, as_of(), &itself))
+            .outcome,
+        Outcome::Eligible
+    );
     // Grants expire.
     let later = NaiveDate::from_ymd_opt(2027, 7, 1).unwrap();
     let x = rule.explain(&Facts::for_reader(&e, later, &bank));
@@ -129,7 +160,10 @@ fn type_errors_are_caught_before_evaluation() {
         let err = compile(text).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains(expected), "{text}: {msg}");
-        assert!(matches!(err.0[0].location, Location::Text { line: 1, column: 1 }), "{text}: {msg}");
+        assert!(
+            matches!(err.0[0].location, Location::Text { line: 1, column: 1 }),
+            "{text}: {msg}"
+        );
     }
 }
 
@@ -137,7 +171,13 @@ fn type_errors_are_caught_before_evaluation() {
 fn all_problems_of_a_rule_are_reported_with_positions() {
     let err = compile("employes < 300 and\n  tax_grade in [\"A\", \"E\"]").unwrap_err();
     assert_eq!(err.0.len(), 2);
-    assert!(matches!(&err.0[0].kind, ErrorKind::UnknownField { suggestion: Some("employees"), .. }));
+    assert!(matches!(
+        &err.0[0].kind,
+        ErrorKind::UnknownField {
+            suggestion: Some("employees"),
+            ..
+        }
+    ));
     assert_eq!(err.0[1].location, Location::Text { line: 2, column: 3 });
 }
 
@@ -146,8 +186,18 @@ fn json_form_errors_carry_their_path() {
     let v = serde_json::json!({"all": [{"field": "employees", "op": "<", "value": 300}, {"field": "tax_grad", "op": "=", "value": "A"}]});
     let expr = huiqi_engine::rule::Expr::from_json(&v).unwrap();
     let err = huiqi_engine::rule::Rule::from_expr(expr).unwrap_err();
-    assert_eq!(err.0[0].location, Location::Json { path: "$.all[1]".into() });
+    assert_eq!(
+        err.0[0].location,
+        Location::Json {
+            path: "$.all[1]".into()
+        }
+    );
     let bad = serde_json::json!({"all": [{"field": "employees", "op": "<<", "value": 300}, true]});
     let err = huiqi_engine::rule::Expr::from_json(&bad).unwrap_err();
-    assert_eq!(err.location, Location::Json { path: "$.all[0].op".into() });
+    assert_eq!(
+        err.location,
+        Location::Json {
+            path: "$.all[0].op".into()
+        }
+    );
 }
