@@ -59,11 +59,19 @@ pub struct Sourced<T> {
 
 /// Reads every record of `kind` in one file. Records that do not deserialize are reported
 /// (file, line, the serde message naming the field) and skipped; the rest are returned.
-pub fn read_file<T: DeserializeOwned>(path: &Path, kind: Kind, report: &mut Report) -> Vec<Sourced<T>> {
+pub fn read_file<T: DeserializeOwned>(
+    path: &Path,
+    kind: Kind,
+    report: &mut Report,
+) -> Vec<Sourced<T>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            report.push(Issue::error(path, None, format!("cannot read the file: {e}")));
+            report.push(Issue::error(
+                path,
+                None,
+                format!("cannot read the file: {e}"),
+            ));
             return Vec::new();
         }
     };
@@ -75,7 +83,12 @@ pub fn read_file<T: DeserializeOwned>(path: &Path, kind: Kind, report: &mut Repo
     }
 }
 
-fn read_json_lines<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, report: &mut Report) -> Vec<Sourced<T>> {
+fn read_json_lines<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    kind: Kind,
+    report: &mut Report,
+) -> Vec<Sourced<T>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -88,15 +101,24 @@ fn read_json_lines<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, rep
                 line: i + 1,
             }),
             Err(e) => report.push(
-                Issue::error(path, Some(i + 1), format!("{}: {}", kind.noun(), serde_message(&e)))
-                    .at_column(e.column()),
+                Issue::error(
+                    path,
+                    Some(i + 1),
+                    format!("{}: {}", kind.noun(), serde_message(&e)),
+                )
+                .at_column(e.column()),
             ),
         }
     }
     out
 }
 
-fn read_json<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, report: &mut Report) -> Vec<Sourced<T>> {
+fn read_json<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    kind: Kind,
+    report: &mut Report,
+) -> Vec<Sourced<T>> {
     let line_of = |raw: &RawValue| {
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
         text[..offset].matches('\n').count() + 1
@@ -106,8 +128,12 @@ fn read_json<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, report: &
             Ok(v) => v,
             Err(e) => {
                 report.push(
-                    Issue::error(path, Some(e.line()), format!("not valid JSON: {}", serde_message(&e)))
-                        .at_column(e.column()),
+                    Issue::error(
+                        path,
+                        Some(e.line()),
+                        format!("not valid JSON: {}", serde_message(&e)),
+                    )
+                    .at_column(e.column()),
                 );
                 return Vec::new();
             }
@@ -116,8 +142,12 @@ fn read_json<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, report: &
             Ok(v) => vec![v],
             Err(e) => {
                 report.push(
-                    Issue::error(path, Some(e.line()), format!("not valid JSON: {}", serde_message(&e)))
-                        .at_column(e.column()),
+                    Issue::error(
+                        path,
+                        Some(e.line()),
+                        format!("not valid JSON: {}", serde_message(&e)),
+                    )
+                    .at_column(e.column()),
                 );
                 return Vec::new();
             }
@@ -133,8 +163,12 @@ fn read_json<T: DeserializeOwned>(text: &str, path: &Path, kind: Kind, report: &
                 line: start,
             }),
             Err(e) => report.push(
-                Issue::error(path, Some(start + e.line() - 1), format!("{}: {}", kind.noun(), serde_message(&e)))
-                    .at_column(e.column()),
+                Issue::error(
+                    path,
+                    Some(start + e.line() - 1),
+                    format!("{}: {}", kind.noun(), serde_message(&e)),
+                )
+                .at_column(e.column()),
             ),
         }
     }

@@ -5,6 +5,7 @@
 //! before anything is used ([`validate`]), with every problem reported by file, line, record
 //! and field ([`report`]).
 
+pub mod embed;
 pub mod input;
 pub mod report;
 pub mod validate;

@@ -125,7 +125,9 @@ impl Report {
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
-        self.issues.iter().filter(|i| i.severity == Severity::Warning)
+        self.issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
     }
 
     pub fn has_errors(&self) -> bool {

@@ -36,7 +36,11 @@ pub fn load_dir(dir: &Path) -> (Catalog, Report) {
     let files = match discover(dir) {
         Ok(f) => f,
         Err(e) => {
-            report.push(Issue::error(dir, None, format!("cannot list the folder: {e}")));
+            report.push(Issue::error(
+                dir,
+                None,
+                format!("cannot list the folder: {e}"),
+            ));
             return (Catalog::default(), report);
         }
     };
@@ -82,7 +86,11 @@ pub fn load_file_into(path: &Path, kind: Kind, catalog: &mut Catalog, report: &m
     }
 }
 
-fn check_duplicate_ids(catalog: &Catalog, report: &mut Report, files: &[(std::path::PathBuf, Kind)]) {
+fn check_duplicate_ids(
+    catalog: &Catalog,
+    report: &mut Report,
+    files: &[(std::path::PathBuf, Kind)],
+) {
     let mut seen = |ids: Vec<&str>, noun: &str| {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for id in ids {
@@ -91,24 +99,71 @@ fn check_duplicate_ids(catalog: &Catalog, report: &mut Report, files: &[(std::pa
         let mut dups: Vec<_> = counts.into_iter().filter(|(_, n)| *n > 1).collect();
         dups.sort();
         for (id, n) in dups {
-            let file = files.first().map(|(p, _)| p.parent().unwrap_or(p)).unwrap_or(Path::new("."));
-            report.push(Issue::error(file, None, format!("{noun} id {id:?} is used {n} times")).record(id).field("id"));
+            let file = files
+                .first()
+                .map(|(p, _)| p.parent().unwrap_or(p))
+                .unwrap_or(Path::new("."));
+            report.push(
+                Issue::error(file, None, format!("{noun} id {id:?} is used {n} times"))
+                    .record(id)
+                    .field("id"),
+            );
         }
     };
-    seen(catalog.products.iter().map(|p| p.item.id.as_str()).collect(), "product");
-    seen(catalog.policies.iter().map(|p| p.item.id.as_str()).collect(), "policy");
-    seen(catalog.enterprises.iter().map(|e| e.id.as_str()).collect(), "enterprise");
-    seen(catalog.enterprises.iter().map(|e| e.credit_code.as_str()).collect(), "credit code");
+    seen(
+        catalog
+            .products
+            .iter()
+            .map(|p| p.item.id.as_str())
+            .collect(),
+        "product",
+    );
+    seen(
+        catalog
+            .policies
+            .iter()
+            .map(|p| p.item.id.as_str())
+            .collect(),
+        "policy",
+    );
+    seen(
+        catalog.enterprises.iter().map(|e| e.id.as_str()).collect(),
+        "enterprise",
+    );
+    seen(
+        catalog
+            .enterprises
+            .iter()
+            .map(|e| e.credit_code.as_str())
+            .collect(),
+        "credit code",
+    );
 }
 
 /// Rule errors become issues on the record's `field`, with the position inside the rule.
-fn rule_issues(errors: RuleErrors, file: &Path, line: usize, id: &str, field: &str, report: &mut Report) {
+fn rule_issues(
+    errors: RuleErrors,
+    file: &Path,
+    line: usize,
+    id: &str,
+    field: &str,
+    report: &mut Report,
+) {
     for e in errors.0 {
-        report.push(Issue::error(file, Some(line), e.to_string()).record(id).field(field));
+        report.push(
+            Issue::error(file, Some(line), e.to_string())
+                .record(id)
+                .field(field),
+        );
     }
 }
 
-fn check_range(r: &Range, name: &str, unit_check: impl Fn(i64) -> Option<String>, issue: &mut dyn FnMut(Issue)) {
+fn check_range(
+    r: &Range,
+    name: &str,
+    unit_check: impl Fn(i64) -> Option<String>,
+    issue: &mut dyn FnMut(Issue),
+) {
     if r.min > r.max {
         issue(Issue::problem(format!("min {} is greater than max {}", r.min, r.max)).field(name));
     }
@@ -145,8 +200,25 @@ fn check_product(rec: &Sourced<Product>, report: &mut Report) -> Option<Checked<
         issue(Issue::problem("id is empty").field("id"));
     }
     check_range(&p.amount, "amount", |_| None, &mut issue);
-    check_range(&p.term_months, "term_months", |v| (v > 360).then(|| format!("term of {v} months is over 30 years")), &mut issue);
-    check_range(&p.rate_bp, "rate_bp", |v| (v > 2400).then(|| format!("annual rate {} is above 24%", huiqi_engine::text::percent(v))), &mut issue);
+    check_range(
+        &p.term_months,
+        "term_months",
+        |v| (v > 360).then(|| format!("term of {v} months is over 30 years")),
+        &mut issue,
+    );
+    check_range(
+        &p.rate_bp,
+        "rate_bp",
+        |v| {
+            (v > 2400).then(|| {
+                format!(
+                    "annual rate {} is above 24%",
+                    huiqi_engine::text::percent(v)
+                )
+            })
+        },
+        &mut issue,
+    );
     check_codes(&p.regions, &p.industries, &mut issue);
     if p.guarantee.is_empty() {
         issue(Issue::problem("lists no guarantee type").field("guarantee"));
@@ -154,9 +226,19 @@ fn check_product(rec: &Sourced<Product>, report: &mut Report) -> Option<Checked<
     if let Some(to) = p.effective_to
         && to < p.effective_from
     {
-        issue(Issue::problem(format!("effective_to {to} is before effective_from {}", p.effective_from)).field("effective_to"));
+        issue(
+            Issue::problem(format!(
+                "effective_to {to} is before effective_from {}",
+                p.effective_from
+            ))
+            .field("effective_to"),
+        );
     }
-    report.issues.extend(found.into_iter().map(|i| i.located(&rec.file, rec.line, &p.id)));
+    report.issues.extend(
+        found
+            .into_iter()
+            .map(|i| i.located(&rec.file, rec.line, &p.id)),
+    );
     let rule = match p.eligibility.compile() {
         Ok(r) => Some(r),
         Err(e) => {
@@ -164,8 +246,13 @@ fn check_product(rec: &Sourced<Product>, report: &mut Report) -> Option<Checked<
             None
         }
     };
-    let clean = !report.issues[before..].iter().any(|i| i.severity == crate::report::Severity::Error);
-    rule.filter(|_| clean).map(|rule| Checked { item: p.clone(), rule })
+    let clean = !report.issues[before..]
+        .iter()
+        .any(|i| i.severity == crate::report::Severity::Error);
+    rule.filter(|_| clean).map(|rule| Checked {
+        item: p.clone(),
+        rule,
+    })
 }
 
 fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Policy>> {
@@ -189,9 +276,17 @@ fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Po
     if let Some(pct) = b.percent_bp
         && !(0..=10_000).contains(&pct)
     {
-        issue(Issue::problem(format!("percent_bp {pct} is outside 0–10000 (0–100%)")).field("benefit.percent_bp"));
+        issue(
+            Issue::problem(format!("percent_bp {pct} is outside 0–10000 (0–100%)"))
+                .field("benefit.percent_bp"),
+        );
     }
-    for (name, v) in [("benefit.amount", b.amount), ("benefit.cap_per_enterprise", b.cap_per_enterprise), ("benefit.cap_per_year", b.cap_per_year), ("benefit.duration_months", b.duration_months)] {
+    for (name, v) in [
+        ("benefit.amount", b.amount),
+        ("benefit.cap_per_enterprise", b.cap_per_enterprise),
+        ("benefit.cap_per_year", b.cap_per_year),
+        ("benefit.duration_months", b.duration_months),
+    ] {
         if let Some(v) = v
             && v < 0
         {
@@ -201,9 +296,16 @@ fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Po
     if let (Some(year), Some(total)) = (b.cap_per_year, b.cap_per_enterprise)
         && year > total
     {
-        issue(Issue::suspicious(format!("yearly cap {year} exceeds the total cap {total}")).field("benefit.cap_per_year"));
+        issue(
+            Issue::suspicious(format!("yearly cap {year} exceeds the total cap {total}"))
+                .field("benefit.cap_per_year"),
+        );
     }
-    report.issues.extend(found.into_iter().map(|i| i.located(&rec.file, rec.line, &p.id)));
+    report.issues.extend(
+        found
+            .into_iter()
+            .map(|i| i.located(&rec.file, rec.line, &p.id)),
+    );
     let rule = match p.eligibility.compile() {
         Ok(r) => r,
         Err(e) => {
@@ -216,21 +318,38 @@ fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Po
         let mut case_report = Report::default();
         check_enterprise(&case.enterprise, &rec.file, rec.line, &mut case_report);
         for mut issue in case_report.issues {
-            issue.field = Some(format!("{field}.enterprise{}", issue.field.map(|f| format!(".{f}")).unwrap_or_default()));
+            issue.field = Some(format!(
+                "{field}.enterprise{}",
+                issue.field.map(|f| format!(".{f}")).unwrap_or_default()
+            ));
             issue.record = Some(p.id.clone());
             report.push(issue);
         }
-        let got = rule.evaluate(&Facts::new(&case.enterprise, case.as_of)).outcome;
+        let got = rule
+            .evaluate(&Facts::new(&case.enterprise, case.as_of))
+            .outcome;
         if got != case.expected {
             report.push(
-                Issue::error(&rec.file, Some(rec.line), format!("example case {:?}: expected {:?}, the rule gives {:?}", case.name, case.expected, got))
-                    .record(&p.id)
-                    .field(field),
+                Issue::error(
+                    &rec.file,
+                    Some(rec.line),
+                    format!(
+                        "example case {:?}: expected {:?}, the rule gives {:?}",
+                        case.name, case.expected, got
+                    ),
+                )
+                .record(&p.id)
+                .field(field),
             );
         }
     }
-    let clean = !report.issues[before..].iter().any(|i| i.severity == crate::report::Severity::Error);
-    clean.then(|| Checked { item: p.clone(), rule })
+    let clean = !report.issues[before..]
+        .iter()
+        .any(|i| i.severity == crate::report::Severity::Error);
+    clean.then(|| Checked {
+        item: p.clone(),
+        rule,
+    })
 }
 
 /// Validates one enterprise; returns true when it has no errors.
@@ -244,7 +363,10 @@ pub fn check_enterprise(e: &Enterprise, file: &Path, line: usize, report: &mut R
         push(Issue::error(file, Some(line), "name is empty").field("name"));
     }
     if let Err(err) = CreditCode::parse(&e.credit_code) {
-        let at = err.position.map(|p| format!(" (position {p})")).unwrap_or_default();
+        let at = err
+            .position
+            .map(|p| format!(" (position {p})"))
+            .unwrap_or_default();
         push(Issue::error(file, Some(line), format!("{}{at}", err.reason)).field("credit_code"));
     }
     if let Some(code) = &e.registration.region
@@ -260,15 +382,27 @@ pub fn check_enterprise(e: &Enterprise, file: &Path, line: usize, report: &mut R
     if let Some(d) = e.registration.established
         && d < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date")
     {
-        push(Issue::warning(file, Some(line), format!("established {d} is before 1900")).field("registration.established"));
+        push(
+            Issue::warning(file, Some(line), format!("established {d} is before 1900"))
+                .field("registration.established"),
+        );
     }
     // Registry-driven checks: category values and signs of numbers.
     for def in FIELDS {
         let Some(fact) = (def.get)(e) else { continue };
         let field = format!("{} ({})", def.name, def.label);
         match (def.ty, &fact) {
-            (FieldType::Enum(allowed), Fact::Str(s)) if def.name != "size" && !allowed.contains(s) => {
-                push(Issue::error(file, Some(line), format!("{s:?} is not one of: {}", allowed.join(", "))).field(field));
+            (FieldType::Enum(allowed), Fact::Str(s))
+                if def.name != "size" && !allowed.contains(s) =>
+            {
+                push(
+                    Issue::error(
+                        file,
+                        Some(line),
+                        format!("{s:?} is not one of: {}", allowed.join(", ")),
+                    )
+                    .field(field),
+                );
             }
             (FieldType::Int | FieldType::Percent, Fact::Num(v)) if *v < 0 => {
                 push(Issue::error(file, Some(line), format!("{v} is negative")).field(field));
@@ -282,18 +416,45 @@ pub fn check_enterprise(e: &Enterprise, file: &Path, line: usize, report: &mut R
     if let Some(n) = e.scale.employees
         && n > 500_000
     {
-        push(Issue::warning(file, Some(line), format!("{n} employees is implausible for an SME platform")).field("scale.employees"));
+        push(
+            Issue::warning(
+                file,
+                Some(line),
+                format!("{n} employees is implausible for an SME platform"),
+            )
+            .field("scale.employees"),
+        );
     }
     if let Some(bp) = e.tech.rd_ratio_bp
         && bp > 10_000
     {
-        push(Issue::warning(file, Some(line), format!("R&D ratio {} is above 100%", huiqi_engine::text::percent(bp))).field("tech.rd_ratio_bp"));
+        push(
+            Issue::warning(
+                file,
+                Some(line),
+                format!(
+                    "R&D ratio {} is above 100%",
+                    huiqi_engine::text::percent(bp)
+                ),
+            )
+            .field("tech.rd_ratio_bp"),
+        );
     }
     if let Some(need) = &e.need {
         if let Some(r) = need.max_rate_bp
             && r > 2400
         {
-            push(Issue::warning(file, Some(line), format!("acceptable rate {} is above 24%", huiqi_engine::text::percent(r))).field("need.max_rate_bp"));
+            push(
+                Issue::warning(
+                    file,
+                    Some(line),
+                    format!(
+                        "acceptable rate {} is above 24%",
+                        huiqi_engine::text::percent(r)
+                    ),
+                )
+                .field("need.max_rate_bp"),
+            );
         }
         if need.amount.is_some_and(|a| a <= 0) {
             push(Issue::error(file, Some(line), "amount must be positive").field("need.amount"));
@@ -302,5 +463,7 @@ pub fn check_enterprise(e: &Enterprise, file: &Path, line: usize, report: &mut R
             push(Issue::error(file, Some(line), "term must be positive").field("need.term_months"));
         }
     }
-    !report.issues[before..].iter().any(|i| i.severity == crate::report::Severity::Error)
+    !report.issues[before..]
+        .iter()
+        .any(|i| i.severity == crate::report::Severity::Error)
 }
