@@ -6,9 +6,11 @@
 //! and field ([`report`]).
 
 pub mod embed;
+mod error;
 pub mod input;
 pub mod report;
 pub mod validate;
 
+pub use error::{Error, Result};
 pub use report::{Issue, Report, Severity};
 pub use validate::{Catalog, Checked, load_dir};
