@@ -224,3 +224,14 @@ fn generate_is_deterministic() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(String::from_utf8_lossy(&a.stdout).lines().count(), 5);
 }
+
+#[test]
+fn docs_csv_table_matches_the_mapping() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/input.md"))
+            .unwrap();
+    assert!(
+        doc.contains(&huiqi_index::enterprise_csv::markdown()),
+        "docs/input.md is out of date with enterprise_csv::COLUMNS"
+    );
+}

@@ -78,9 +78,40 @@ pub fn read_file<T: DeserializeOwned>(
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext == "jsonl" || ext == "ndjson" {
         read_json_lines(&text, path, kind, report)
+    } else if ext == "csv" {
+        report.push(Issue::error(
+            path,
+            None,
+            format!(
+                "CSV is read for enterprises only, not {}s: use JSON or JSON Lines",
+                kind.noun()
+            ),
+        ));
+        Vec::new()
     } else {
         read_json(&text, path, kind, report)
     }
+}
+
+/// Reads enterprises from JSON, JSON Lines or CSV (see [`crate::enterprise_csv`]).
+pub fn read_enterprises(
+    path: &Path,
+    report: &mut Report,
+) -> Vec<Sourced<huiqi_engine::Enterprise>> {
+    if path.extension().is_some_and(|e| e == "csv") {
+        return match std::fs::read_to_string(path) {
+            Ok(text) => crate::enterprise_csv::read(path, &text, report),
+            Err(e) => {
+                report.push(Issue::error(
+                    path,
+                    None,
+                    format!("cannot read the file: {e}"),
+                ));
+                Vec::new()
+            }
+        };
+    }
+    read_file(path, Kind::Enterprises, report)
 }
 
 fn read_json_lines<T: DeserializeOwned>(
@@ -197,7 +228,7 @@ pub fn discover(dir: &Path) -> std::io::Result<Vec<(PathBuf, Kind)>> {
                 continue;
             }
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if !["json", "jsonl", "ndjson"].contains(&ext) {
+            if !["json", "jsonl", "ndjson", "csv"].contains(&ext) {
                 continue;
             }
             if let Some(kind) = Kind::of_path(&path) {

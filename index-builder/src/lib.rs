@@ -6,6 +6,7 @@
 //! and field ([`report`]).
 
 pub mod embed;
+pub mod enterprise_csv;
 mod error;
 pub mod input;
 pub mod report;

@@ -10,7 +10,7 @@ use huiqi_engine::fields::{FIELDS, Fact, FieldType};
 use huiqi_engine::model::{Enterprise, Policy, Product, Range};
 use huiqi_engine::rule::{Facts, Rule, RuleErrors};
 
-use crate::input::{Kind, Sourced, discover, read_file};
+use crate::input::{Kind, Sourced, discover, read_enterprises, read_file};
 use crate::report::{Issue, Report};
 
 /// A product or policy with its compiled rule.
@@ -77,7 +77,7 @@ pub fn load_file_into(path: &Path, kind: Kind, catalog: &mut Catalog, report: &m
             }
         }
         Kind::Enterprises => {
-            for rec in read_file::<Enterprise>(path, kind, report) {
+            for rec in read_enterprises(path, report) {
                 if check_enterprise(&rec.item, &rec.file, rec.line, report) {
                     catalog.enterprises.push(rec.item);
                 }
@@ -191,7 +191,10 @@ fn check_codes(regions: &[String], industries: &[String], issue: &mut dyn FnMut(
     }
 }
 
-fn check_product(rec: &Sourced<Product>, report: &mut Report) -> Option<Checked<Product>> {
+pub(crate) fn check_product(
+    rec: &Sourced<Product>,
+    report: &mut Report,
+) -> Option<Checked<Product>> {
     let p = &rec.item;
     let before = report.issues.len();
     let mut found = Vec::new();
@@ -255,7 +258,7 @@ fn check_product(rec: &Sourced<Product>, report: &mut Report) -> Option<Checked<
     })
 }
 
-fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Policy>> {
+pub(crate) fn check_policy(rec: &Sourced<Policy>, report: &mut Report) -> Option<Checked<Policy>> {
     let p = &rec.item;
     let before = report.issues.len();
     let mut found = Vec::new();

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use huiqi_engine::model::{Enterprise, Reader, Role, RuleSpec};
 use huiqi_engine::rule::{Facts, Rule, Verdict, compile};
-use huiqi_index::input::{Kind, read_file};
+use huiqi_index::input::read_enterprises;
 use huiqi_index::{Report, validate::check_enterprise};
 
 use super::check::write_rule_errors;
@@ -98,7 +98,7 @@ fn load_enterprise(path: &Path, id: Option<&str>) -> Result<Enterprise, CliError
         return Err(CliError::Input(format!("{}: no such file", path.display())));
     }
     let mut report = Report::default();
-    let records = read_file::<Enterprise>(path, Kind::Enterprises, &mut report);
+    let records = read_enterprises(path, &mut report);
     if report.has_errors() {
         let msgs: Vec<String> = report.errors().map(|i| i.to_string()).collect();
         return Err(CliError::Input(msgs.join("\n")));

@@ -18,4 +18,4 @@ pub use compile::{Clause, CmpOp, Rule, Test, compile};
 pub use error::{ErrorKind, Location, RuleError, RuleErrors};
 pub use eval::{Evaluation, Facts, Outcome, Verdict, months_between, years_between};
 pub use explain::{ClauseExplanation, Explanation, MissingField, show_fact};
-pub use parser::{Parsed, parse, parse_with_positions};
+pub use parser::{Parsed, parse, parse_number_with_unit, parse_with_positions};

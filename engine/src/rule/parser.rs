@@ -292,6 +292,12 @@ pub(crate) fn parse_number(text: &str, unit: Unit) -> Result<Num, ErrorKind> {
     })
 }
 
+/// Reads a decimal number written in `unit` into base units (yuan for 万/亿, basis points for
+/// %), exactly; for input files that use the rule language's number conventions.
+pub fn parse_number_with_unit(text: &str, unit: Unit) -> Result<i64, ErrorKind> {
+    parse_number(text.trim(), unit).map(|n| n.value)
+}
+
 /// A parsed rule with the position of each leaf, in [`Expr::leaves`] order.
 #[derive(Debug, Clone)]
 pub struct Parsed {
