@@ -2,3 +2,4 @@
 
 #[cfg(feature = "fastembed")]
 mod fastembed;
+mod csv;

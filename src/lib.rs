@@ -1,1 +1,0 @@
-//! Root package: cross-crate tests and benches only.
