@@ -74,6 +74,14 @@ pub(super) fn run(args: Args, out: &mut dyn Write) -> CliResult {
         })
         .collect();
     out.write_all(crate::table::render(&["条件", "企业情况", "要求", "结果"], &rows).as_bytes())?;
+    for c in explanation.clauses.iter().filter(|c| c.note.is_some()) {
+        writeln!(
+            out,
+            "注：{}：{}",
+            c.label,
+            c.note.as_deref().unwrap_or_default()
+        )?;
+    }
     if !explanation.unknown_fields.is_empty() {
         let list: Vec<String> = explanation
             .unknown_fields

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::ast::Func;
 use super::compile::{Clause, Node, Rule, Test};
 use crate::codes::region;
+use crate::codes::size::{self, SizeResult};
 use crate::fields::{Category, FIELDS, Fact, FieldId, FieldType};
 use crate::model::{Enterprise, Reader};
 
@@ -97,15 +98,31 @@ pub struct Facts<'a> {
     pub as_of: NaiveDate,
     /// Categories hidden from this reader for lack of consent.
     pub withheld: Vec<Category>,
+    /// How the size class was decided, or why it could not be.
+    pub size: SizeResult,
 }
 
 impl<'a> Facts<'a> {
     /// All facts of the profile (the enterprise itself, or the platform acting for it).
     pub fn new(e: &'a Enterprise, as_of: NaiveDate) -> Facts<'a> {
+        let size = size::classify(e);
+        let size_id = size_field();
+        let values = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i == size_id.0 as usize {
+                    size.class.map(|c| Fact::Str(c.label()))
+                } else {
+                    (f.get)(e)
+                }
+            })
+            .collect();
         Facts {
-            values: FIELDS.iter().map(|f| (f.get)(e)).collect(),
+            values,
             as_of,
             withheld: Vec::new(),
+            size,
         }
     }
 
@@ -122,6 +139,15 @@ impl<'a> Facts<'a> {
                 if facts.withheld.contains(&def.category) {
                     *value = None;
                 }
+            }
+            if facts.withheld.contains(&Category::Scale) {
+                facts.size = SizeResult {
+                    class: None,
+                    row: None,
+                    decided_by: vec![],
+                    missing: vec![],
+                    reason: "经营规模信息未获授权，无法划型".into(),
+                };
             }
         }
         facts
@@ -165,18 +191,50 @@ impl Rule {
         Evaluation { outcome, verdicts }
     }
 
-    /// The distinct fields whose unknown value left a clause undecided.
-    pub fn unknown_fields(&self, eval: &Evaluation) -> Vec<FieldId> {
-        let mut out: Vec<FieldId> = self
-            .clauses
-            .iter()
-            .zip(&eval.verdicts)
-            .filter(|(_, v)| **v == Verdict::Unknown)
-            .map(|(c, _)| c.field)
-            .collect();
+    /// The distinct facts to add to settle the undecided clauses. The derived size class is
+    /// replaced by the figures it is missing (从业人员, 营业收入 ...), which are what the
+    /// enterprise can actually supply.
+    pub fn unknown_fields(&self, facts: &Facts<'_>, eval: &Evaluation) -> Vec<FieldId> {
+        let mut out: Vec<FieldId> = Vec::new();
+        for (c, v) in self.clauses.iter().zip(&eval.verdicts) {
+            if *v != Verdict::Unknown {
+                continue;
+            }
+            if c.field == size_field() && facts.get(c.field).is_none() {
+                out.extend(size_inputs(facts));
+            } else {
+                out.push(c.field);
+            }
+        }
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// The registry id of the derived `size` field.
+pub(crate) fn size_field() -> FieldId {
+    static ID: std::sync::OnceLock<FieldId> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| crate::fields::lookup("size").expect("the registry has size"))
+}
+
+/// What an unknown size class needs: its missing figures, the industry, or (when neither
+/// explains it, e.g. consent) the class itself.
+fn size_inputs(facts: &Facts<'_>) -> Vec<FieldId> {
+    let industry = crate::fields::lookup("industry").expect("the registry has industry");
+    if facts.get(industry).is_none() {
+        return vec![industry];
+    }
+    let missing: Vec<FieldId> = facts
+        .size
+        .missing
+        .iter()
+        .filter_map(|ind| crate::fields::lookup(ind.field()))
+        .collect();
+    if missing.is_empty() {
+        vec![size_field()]
+    } else {
+        missing
     }
 }
 

@@ -26,6 +26,10 @@ pub struct ClauseExplanation {
     /// What the rule requires, e.g. `≥ 2年`.
     pub requirement: String,
     pub verdict: Verdict,
+    /// How a derived value came about (the size class: which figures decided it, or which
+    /// are missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// True when the value is unknown because the enterprise has not authorised its category
     /// for this reader.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -69,7 +73,7 @@ impl Rule {
                 .map(|(c, v)| c.explain(facts, *v))
                 .collect(),
             unknown_fields: self
-                .unknown_fields(eval)
+                .unknown_fields(facts, eval)
                 .into_iter()
                 .map(|id| MissingField {
                     field: id.def().name,
@@ -113,6 +117,7 @@ impl Clause {
             actual,
             requirement,
             verdict,
+            note: (self.field == super::eval::size_field()).then(|| facts.size.reason.clone()),
             withheld: facts.get(self.field).is_none() && facts.is_withheld(self.field),
         }
     }

@@ -52,6 +52,10 @@ fn typical_rule_is_eligible_with_every_clause_traced() {
     );
     // 软件和信息技术服务业: 38 人 (≥10) and 1200万元 (≥50万, <1000万? no: ≥1000万 needs ≥100人) → 小型.
     assert_eq!(x.clauses[4].actual.as_deref(), Some("小型"));
+    assert_eq!(
+        x.clauses[4].note.as_deref(),
+        Some("软件和信息技术服务业：从业人员38人，营业收入1200万元 → 小型")
+    );
 }
 
 #[test]
@@ -80,8 +84,15 @@ fn missing_facts_are_unknown_never_false() {
     let x = compile(TYPICAL).unwrap().explain(&Facts::new(&e, as_of()));
     assert_eq!(x.outcome, Outcome::NeedsInfo);
     let unknown: Vec<&str> = x.unknown_fields.iter().map(|f| f.field).collect();
-    // Registry order: size, tax_grade, dishonest.
-    assert_eq!(unknown, ["size", "tax_grade", "dishonest"]);
+    // The size class is unknown for want of revenue: the fact to add is revenue, not "size".
+    assert_eq!(unknown, ["revenue", "tax_grade", "dishonest"]);
+    let size = &x.clauses[4];
+    assert_eq!(size.verdict, Verdict::Unknown);
+    assert!(
+        size.note.as_deref().unwrap().contains("营业收入未知"),
+        "{:?}",
+        size.note
+    );
     assert!(x.clauses.iter().all(|c| c.verdict != Verdict::Fail));
     // `not dishonest` with the fact missing is unknown, not pass.
     assert_eq!(x.clauses[3].verdict, Verdict::Unknown);
