@@ -5,6 +5,29 @@
 //! - rates and ratios are in basis points as `i64` (1% = 100 bp, an annual rate of 3.45% = 345);
 //! - dates are ISO-8601 (`NaiveDate`), "today" is always passed in, never read from the clock.
 
+/// A closed set of values whose JSON form is their Chinese name, with [`label`](#) returning
+/// that same name, so the two can never disagree.
+macro_rules! labelled_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $label:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $label)] $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The Chinese name, as in JSON.
+            pub fn label(self) -> &'static str {
+                match self {
+                    $($name::$variant => $label,)*
+                }
+            }
+        }
+    };
+}
+
 mod enterprise;
 mod policy;
 mod product;
@@ -52,27 +75,13 @@ impl Range {
     }
 }
 
-/// How a loan is secured (担保方式).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum GuaranteeType {
-    #[serde(rename = "信用")]
-    Credit,
-    #[serde(rename = "抵押")]
-    Mortgage,
-    #[serde(rename = "质押")]
-    Pledge,
-    #[serde(rename = "保证")]
-    Guarantor,
-}
-
-impl GuaranteeType {
-    pub fn label(self) -> &'static str {
-        match self {
-            GuaranteeType::Credit => "信用",
-            GuaranteeType::Mortgage => "抵押",
-            GuaranteeType::Pledge => "质押",
-            GuaranteeType::Guarantor => "保证",
-        }
+labelled_enum! {
+    /// How a loan is secured (担保方式).
+    pub enum GuaranteeType {
+        Credit = "信用",
+        Mortgage = "抵押",
+        Pledge = "质押",
+        Guarantor = "保证",
     }
 }
 

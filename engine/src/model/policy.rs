@@ -6,38 +6,28 @@ use serde::{Deserialize, Serialize};
 use super::{Enterprise, RuleSpec, Status};
 use crate::rule::Outcome;
 
-/// Kind of support policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum PolicyKind {
-    #[serde(rename = "贷款贴息")]
-    InterestSubsidy,
-    #[serde(rename = "首贷贴息")]
-    FirstLoanSubsidy,
-    #[serde(rename = "担保费补贴")]
-    GuaranteeFeeSubsidy,
-    #[serde(rename = "风险补偿")]
-    RiskCompensation,
-    #[serde(rename = "奖励")]
-    Award,
-    #[serde(rename = "应急转贷")]
-    BridgeLoan,
-    #[serde(rename = "知识产权质押补贴")]
-    IpPledgeSubsidy,
-    #[serde(rename = "绿色信贷贴息")]
-    GreenCreditSubsidy,
+labelled_enum! {
+    /// Kind of support policy.
+    pub enum PolicyKind {
+        InterestSubsidy = "贷款贴息",
+        FirstLoanSubsidy = "首贷贴息",
+        GuaranteeFeeSubsidy = "担保费补贴",
+        RiskCompensation = "风险补偿",
+        Award = "奖励",
+        BridgeLoan = "应急转贷",
+        IpPledgeSubsidy = "知识产权质押补贴",
+        GreenCreditSubsidy = "绿色信贷贴息",
+    }
 }
 
-/// Administrative level of the issuing office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum IssuerLevel {
-    #[serde(rename = "国家")]
-    National,
-    #[serde(rename = "省级")]
-    Provincial,
-    #[serde(rename = "市级")]
-    City,
-    #[serde(rename = "区县")]
-    District,
+labelled_enum! {
+    /// Administrative level of the issuing office.
+    pub enum IssuerLevel {
+        National = "国家",
+        Provincial = "省级",
+        City = "市级",
+        District = "区县",
+    }
 }
 
 /// What the benefit is computed from.

@@ -5,57 +5,39 @@ use serde::{Deserialize, Serialize};
 
 use super::{GuaranteeType, Range, RuleSpec, Status};
 
-/// Kind of financing product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ProductKind {
-    #[serde(rename = "信用贷")]
-    CreditLoan,
-    #[serde(rename = "抵押贷")]
-    MortgageLoan,
-    #[serde(rename = "保证贷")]
-    GuaranteedLoan,
-    #[serde(rename = "知识产权质押")]
-    IpPledge,
-    #[serde(rename = "供应链金融")]
-    SupplyChain,
-    #[serde(rename = "票据贴现")]
-    BillDiscount,
-    /// Loans underwritten on tax data (税易贷, 银税互动).
-    #[serde(rename = "税易贷")]
-    TaxDataLoan,
-    /// Loans against government procurement contracts (政采贷).
-    #[serde(rename = "政采贷")]
-    ProcurementLoan,
-    #[serde(rename = "外贸贷")]
-    TradeLoan,
-    #[serde(rename = "科创贷")]
-    TechLoan,
-    #[serde(rename = "涉农贷")]
-    AgriLoan,
-    #[serde(rename = "绿色贷")]
-    GreenLoan,
-    /// Guarantees issued by a financing guarantee company.
-    #[serde(rename = "融资担保")]
-    FinancingGuarantee,
+labelled_enum! {
+    /// Kind of financing product.
+    pub enum ProductKind {
+        CreditLoan = "信用贷",
+        MortgageLoan = "抵押贷",
+        GuaranteedLoan = "保证贷",
+        IpPledge = "知识产权质押",
+        SupplyChain = "供应链金融",
+        BillDiscount = "票据贴现",
+        /// Loans underwritten on tax data (税易贷, 银税互动).
+        TaxDataLoan = "税易贷",
+        /// Loans against government procurement contracts (政采贷).
+        ProcurementLoan = "政采贷",
+        TradeLoan = "外贸贷",
+        TechLoan = "科创贷",
+        AgriLoan = "涉农贷",
+        GreenLoan = "绿色贷",
+        /// Guarantees issued by a financing guarantee company.
+        FinancingGuarantee = "融资担保",
+    }
 }
 
-/// Kind of institution publishing a product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum InstitutionKind {
-    #[serde(rename = "国有大型银行")]
-    StateBank,
-    #[serde(rename = "股份制银行")]
-    JointStockBank,
-    #[serde(rename = "城市商业银行")]
-    CityBank,
-    #[serde(rename = "农村金融机构")]
-    RuralBank,
-    #[serde(rename = "互联网银行")]
-    InternetBank,
-    #[serde(rename = "融资担保公司")]
-    GuaranteeCompany,
-    #[serde(rename = "政策性银行")]
-    PolicyBank,
+labelled_enum! {
+    /// Kind of institution publishing a product.
+    pub enum InstitutionKind {
+        StateBank = "国有大型银行",
+        JointStockBank = "股份制银行",
+        CityBank = "城市商业银行",
+        RuralBank = "农村金融机构",
+        InternetBank = "互联网银行",
+        GuaranteeCompany = "融资担保公司",
+        PolicyBank = "政策性银行",
+    }
 }
 
 /// One financing product with its 准入条件.
