@@ -4,10 +4,13 @@
 //! `model.onnx` (or `onnx/model.onnx`), `tokenizer.json`, `config.json`,
 //! `special_tokens_map.json` and `tokenizer_config.json`, and optionally `huiqi-embedder.json`:
 //! `{"query_prefix": "为这个句子生成表示以用于检索相关文章：", "passage_prefix": "", "pooling": "cls"}`.
-//! The ONNX Runtime shared library comes from `ORT_DYLIB_PATH` (the PyPI `onnxruntime` wheel has
-//! it as `onnxruntime/capi/libonnxruntime.so.*`). ort panics when it cannot load that library,
-//! so every file is checked here first and a missing one is an error, never a panic.
+//! The ONNX Runtime shared library, version 1.24 or newer, comes from `ORT_DYLIB_PATH` (the PyPI
+//! `onnxruntime` wheel has it as `onnxruntime/capi/libonnxruntime.so.*`; `scripts/fetch-onnxruntime`
+//! fetches it). ort panics when it cannot load that library, so every file is checked here first
+//! and a missing one is an error, and a library ort refuses (not ONNX Runtime, or too old) is
+//! caught as an error too: loading never panics.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -59,27 +62,41 @@ fn read(path: &Path, what: &'static str) -> Result<Vec<u8>, EmbedError> {
 
 /// The ONNX Runtime library named by `ORT_DYLIB_PATH`, checked to exist.
 pub fn runtime_library() -> Result<PathBuf, EmbedError> {
-    const HINT: &str = " (install the PyPI package onnxruntime and set ORT_DYLIB_PATH to its onnxruntime/capi/libonnxruntime.so.*)";
-    let path = std::env::var_os("ORT_DYLIB_PATH")
-        .map(PathBuf::from)
-        .ok_or_else(|| {
-            missing(
-                "the ONNX Runtime library",
-                Path::new("$ORT_DYLIB_PATH (unset)"),
-                HINT,
-            )
-        })?;
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(missing("the ONNX Runtime library", &path, HINT))
+    runtime_library_from(std::env::var_os("ORT_DYLIB_PATH"))
+}
+
+/// The ONNX Runtime library named by `value`, the value of `ORT_DYLIB_PATH` (`None` when unset),
+/// checked to exist. An empty value counts as unset.
+///
+/// Errors with [`EmbedError::Missing`] naming the library and how to get it.
+pub fn runtime_library_from(value: Option<OsString>) -> Result<PathBuf, EmbedError> {
+    const WHAT: &str = "the ONNX Runtime library";
+    const HINT: &str = " (run scripts/fetch-onnxruntime and export the ORT_DYLIB_PATH it prints, \
+                        or set ORT_DYLIB_PATH to onnxruntime/capi/libonnxruntime.so.* \
+                        of the PyPI package onnxruntime >= 1.24)";
+    match value.filter(|v| !v.is_empty()).map(PathBuf::from) {
+        None => Err(missing(WHAT, Path::new("$ORT_DYLIB_PATH (unset)"), HINT)),
+        Some(path) if path.is_file() => Ok(path),
+        Some(path) => Err(missing(WHAT, &path, HINT)),
     }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("unknown panic")
 }
 
 impl Fastembed {
     /// Loads the model folder `dir`.
+    ///
+    /// Errors with [`EmbedError::Missing`] when the folder, one of its files or the ONNX Runtime
+    /// library is missing (files first: they need no runtime), and with [`EmbedError::Failed`]
+    /// when the library or the model cannot be loaded or the model cannot embed.
     pub fn load(dir: &Path) -> Result<Fastembed, EmbedError> {
-        runtime_library()?;
         if !dir.is_dir() {
             return Err(missing("the model folder", dir, ""));
         }
@@ -123,17 +140,28 @@ impl Fastembed {
                 )));
             }
         };
+        let library = runtime_library()?;
         let model =
             UserDefinedEmbeddingModel::new(read(&onnx_path, "model.onnx")?, tokenizer_files)
                 .with_pooling(pooling);
-        let mut embedding =
+        // The first use of ort loads the library and panics when it is not ONNX Runtime >= 1.24;
+        // ort leaves its state uninitialised then, so the panic is safe to catch.
+        let mut embedding = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             TextEmbedding::try_new_from_user_defined(model, InitOptionsUserDefined::default())
-                .map_err(|e| {
-                    EmbedError::Failed(format!(
-                        "{}: cannot load the ONNX model: {e}",
-                        dir.display()
-                    ))
-                })?;
+        }))
+        .map_err(|panic| {
+            EmbedError::Failed(format!(
+                "cannot use {} as the ONNX Runtime library: {}",
+                library.display(),
+                panic_message(panic.as_ref())
+            ))
+        })?
+        .map_err(|e| {
+            EmbedError::Failed(format!(
+                "{}: cannot load the ONNX model: {e}",
+                dir.display()
+            ))
+        })?;
         let dim = embedding
             .embed(["维度"], None)
             .map_err(|e| {
