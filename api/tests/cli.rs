@@ -235,3 +235,172 @@ fn docs_csv_table_matches_the_mapping() {
         "docs/input.md is out of date with enterprise_csv::COLUMNS"
     );
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("huiqi-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_build_killed_at_any_point_leaves_the_previous_snapshot_usable() {
+    use std::os::unix::process::ExitStatusExt;
+    let data = scratch("crash");
+    let data_arg = data.to_str().unwrap();
+    let build = [
+        "index",
+        "build",
+        "--input",
+        "fixtures",
+        "--out",
+        data_arg,
+        "--embedder",
+        "lexical",
+    ];
+    assert!(huiqi(&build).status.success());
+    let points = [
+        "build:after-text",
+        "build:after-embedding",
+        "build:before-publish",
+        "publish:before-rename",
+        "publish:before-switch",
+    ];
+    for point in points {
+        let o = Command::new(env!("CARGO_BIN_EXE_huiqi"))
+            .args(build)
+            .env("HUIQI_FAILPOINT", point)
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.signal(),
+            Some(6),
+            "{point}: the build should have aborted: {}",
+            text(&o)
+        );
+        // The live snapshot is the first one, complete and searchable.
+        assert_eq!(
+            std::fs::read_to_string(data.join("current"))
+                .unwrap()
+                .trim(),
+            "v000001",
+            "{point}"
+        );
+        let store = huiqi_index::snapshot::Store::open(&data).unwrap();
+        assert_eq!(store.current().manifest.counts.policies, 22, "{point}");
+        let o = huiqi(&["search", "首贷贴息", "--data", data_arg, "--json"]);
+        assert!(o.status.success(), "{point}: {}", text(&o));
+    }
+    // The next build cleans up what the crashes left and publishes.
+    assert!(huiqi(&build).status.success());
+    let current = std::fs::read_to_string(data.join("current")).unwrap();
+    assert_ne!(current.trim(), "v000001");
+    let leftovers: Vec<_> = std::fs::read_dir(data.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn index_build_reports_every_input_error_and_exits_2() {
+    let dir = scratch("bad-input");
+    std::fs::create_dir_all(dir.join("input/products")).unwrap();
+    std::fs::write(
+        dir.join("input/products/p.json"),
+        r#"[{"id": "X", "name": 1}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("input/enterprises.jsonl"),
+        "{\"id\": \"E1\", \"credit_code\": \"913301060000000014\", \"name\": \"某公司\"}\n",
+    )
+    .unwrap();
+    let o = huiqi(&[
+        "index",
+        "build",
+        "--input",
+        dir.join("input").to_str().unwrap(),
+        "--out",
+        dir.join("data").to_str().unwrap(),
+        "--embedder",
+        "lexical",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("p.json") && t.contains("enterprises.jsonl:1") && t.contains("credit_code"),
+        "{t}"
+    );
+    assert!(t.contains("nothing was published"), "{t}");
+    assert!(!dir.join("data/current").exists());
+    let o = huiqi(&[
+        "search",
+        "贴息",
+        "--data",
+        dir.join("data").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("huiqi index build"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn search_prints_ranked_hits_with_snippets_and_filters() {
+    let data = scratch("search");
+    let data_arg = data.to_str().unwrap();
+    assert!(
+        huiqi(&[
+            "index",
+            "build",
+            "--input",
+            "fixtures",
+            "--out",
+            data_arg,
+            "--embedder",
+            "lexical"
+        ])
+        .status
+        .success()
+    );
+    let o = huiqi(&["search", "研发补贴", "--data", data_arg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("【研发】"), "{}", text(&o));
+    let o = huiqi(&[
+        "search",
+        "贷款",
+        "--data",
+        data_arg,
+        "--doc",
+        "product",
+        "--kind",
+        "涉农贷",
+        "--json",
+    ]);
+    let hits: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hits = hits.as_array().unwrap();
+    assert!(!hits.is_empty());
+    assert!(
+        hits.iter()
+            .all(|h| h["kind"] == "涉农贷" && h["doc"] == "product"),
+        "{hits:?}"
+    );
+    let o = huiqi(&[
+        "search",
+        "知识产权质押融资",
+        "--data",
+        data_arg,
+        "--semantic",
+        "--limit",
+        "3",
+    ]);
+    assert!(
+        o.status.success() && text(&o).contains("lexical-ngram-v1"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -9,8 +9,13 @@ pub mod embed;
 pub mod enterprise_csv;
 mod error;
 pub mod input;
+pub mod pipeline;
+pub mod progress;
 pub mod report;
+pub mod snapshot;
+pub mod text;
 pub mod validate;
+pub mod vectors;
 
 pub use error::{Error, Result};
 pub use report::{Issue, Report, Severity};

@@ -5,11 +5,14 @@ mod check;
 mod eval;
 pub mod fields;
 mod generate;
+mod index;
+mod search;
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use huiqi_index::text::{DocKind, Filters};
 
 /// A command's failure: the user's input was wrong (exit 2), or something else broke (exit 1).
 #[derive(Debug)]
@@ -89,6 +92,43 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build and publish index snapshots.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
+    /// Search products and policies: full-text (jieba-segmented) or semantic.
+    Search {
+        query: String,
+        /// Data directory holding the snapshots.
+        #[arg(long, env = "HUIQI_DATA", default_value = "data")]
+        data: PathBuf,
+        /// Rank by embedding similarity instead of words.
+        #[arg(long)]
+        semantic: bool,
+        /// Only products or only policies.
+        #[arg(long, value_parser = ["product", "policy"])]
+        doc: Option<String>,
+        /// Only this kind, e.g. 信用贷 or 贷款贴息.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only offers serving this region code (e.g. 330106).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only this institution (product institution_id or policy issuer).
+        #[arg(long)]
+        institution: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// The model folder, when the snapshot was built with a fastembed model.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Include drafts and expired offers (by default only published ones are shown).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write N synthetic enterprises as JSON Lines (deterministic for a seed) and report the
     /// generation rate on stderr.
     Generate {
@@ -106,6 +146,30 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Validate the input folder, build a snapshot and publish it atomically.
+    Build {
+        #[arg(long, default_value = "fixtures")]
+        input: PathBuf,
+        /// Data directory; the snapshot goes to <out>/snapshots/ and <out>/current names it.
+        #[arg(long, env = "HUIQI_DATA", default_value = "data")]
+        out: PathBuf,
+        /// auto (e5 when present, else lexical), lexical, e5, or fastembed:<model folder>.
+        #[arg(long, default_value = "auto", value_parser = huiqi_index::embed::parse_choice)]
+        embedder: huiqi_index::embed::Choice,
+    },
+}
+
+/// Maps library errors to exit codes: the user's fault is 2, anything else 1.
+fn index_error(e: huiqi_index::Error) -> CliError {
+    if e.is_user_error() {
+        CliError::Input(e.to_string())
+    } else {
+        CliError::Internal(e.into())
+    }
 }
 
 /// Runs one command, writing its output to `out`.
@@ -130,6 +194,54 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             },
             out,
         ),
+        Command::Index {
+            command:
+                IndexCommand::Build {
+                    input,
+                    out: data,
+                    embedder,
+                },
+        } => index::build(&input, &data, &embedder, out),
+        Command::Search {
+            query,
+            data,
+            semantic,
+            doc,
+            kind,
+            region,
+            institution,
+            limit,
+            model,
+            all,
+            json,
+        } => {
+            let doc = doc.map(|d| {
+                if d == "product" {
+                    DocKind::Product
+                } else {
+                    DocKind::Policy
+                }
+            });
+            let filters = Filters {
+                doc,
+                kind,
+                institution,
+                region,
+                published_only: !all,
+            };
+            search::run(
+                search::Args {
+                    query: &query,
+                    data: &data,
+                    semantic,
+                    json,
+                    filters,
+                    limit,
+                    model: model.as_deref(),
+                },
+                out,
+            )
+        }
         Command::Generate {
             count,
             seed,

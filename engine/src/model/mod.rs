@@ -161,3 +161,14 @@ pub enum Status {
     /// Products: paused or withdrawn. Policies: window closed or repealed.
     Expired,
 }
+
+impl Status {
+    /// The name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Expired => "expired",
+        }
+    }
+}

@@ -120,6 +120,52 @@ pub(crate) fn fingerprint(path: &Path) -> Result<String, EmbedError> {
     Ok(format!("{:08x}", h as u32))
 }
 
+/// Parses an `--embedder` value: `auto`, `lexical`, `e5` or `fastembed:<model folder>`.
+pub fn parse_choice(s: &str) -> Result<Choice, String> {
+    match s {
+        "auto" => Ok(Choice::Auto),
+        "lexical" => Ok(Choice::Lexical),
+        "e5" => Ok(Choice::E5),
+        _ => match s.strip_prefix("fastembed:") {
+            Some(dir) if !dir.is_empty() => Ok(Choice::Fastembed(dir.into())),
+            _ => Err(format!(
+                "unknown embedder {s:?}: expected auto, lexical, e5 or fastembed:<model folder>"
+            )),
+        },
+    }
+}
+
+/// The embedder that made vectors with identity `info`, for querying a snapshot. A fastembed
+/// model needs its folder. Errors when that embedder is not available here.
+pub fn for_snapshot(
+    info: &EmbedderInfo,
+    fastembed_dir: Option<&Path>,
+) -> Result<Arc<dyn Embedder>, EmbedError> {
+    let embedder: Arc<dyn Embedder> = if info.id.starts_with("lexical") {
+        Arc::new(lexical::Lexical::new(info.dim))
+    } else if info.id.starts_with("multilingual-e5") {
+        Arc::new(e5::E5::load_default()?)
+    } else {
+        match fastembed_dir {
+            Some(dir) => select(&Choice::Fastembed(dir.to_path_buf()))?.0,
+            None => {
+                return Err(EmbedError::Failed(format!(
+                    "the snapshot was built with {}; pass its model folder to query it",
+                    info.id
+                )));
+            }
+        }
+    };
+    if embedder.info() != info {
+        return Err(EmbedError::Failed(format!(
+            "the snapshot was built with {} but the embedder here is {}: rebuild the index",
+            info.id,
+            embedder.info().id
+        )));
+    }
+    Ok(embedder)
+}
+
 /// Scales a vector to unit length in place (a zero vector stays zero).
 pub fn normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();

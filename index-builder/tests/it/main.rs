@@ -1,5 +1,8 @@
 //! Integration tests of huiqi-index: one binary, a module per feature.
 
+mod csv;
 #[cfg(feature = "fastembed")]
 mod fastembed;
-mod csv;
+mod snapshot;
+mod text;
+mod vectors;
