@@ -404,3 +404,66 @@ fn search_prints_ranked_hits_with_snippets_and_filters() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn match_prints_three_lists_and_what_to_add() {
+    let data = scratch("match");
+    let data_arg = data.to_str().unwrap();
+    assert!(
+        huiqi(&[
+            "index",
+            "build",
+            "--input",
+            "fixtures",
+            "--out",
+            data_arg,
+            "--embedder",
+            "lexical"
+        ])
+        .status
+        .success()
+    );
+    let o = huiqi(&[
+        "match",
+        "--enterprise",
+        "E-0002",
+        "--data",
+        data_arg,
+        "--as-of",
+        "2026-11-21",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    for heading in [
+        "== 符合条件",
+        "== 可能符合，待补充信息",
+        "== 差一点符合",
+        "== 建议优先补充的信息",
+        "得分",
+        "不符合：研发费用占营业收入比例为 3.8%，要求 ≥ 4%",
+    ] {
+        assert!(t.contains(heading), "missing {heading:?} in\n{t}");
+    }
+    let o = huiqi(&[
+        "match",
+        "--enterprise",
+        "E-0002",
+        "--data",
+        data_arg,
+        "--as-of",
+        "2026-11-21",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["outcome"] == "eligible" && m["score"]["total"].is_number())
+    );
+    assert!(v["ask_next"][0]["offers"].as_u64().unwrap() >= 1);
+    let o = huiqi(&["match", "--enterprise", "E-NOPE", "--data", data_arg]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -13,6 +13,8 @@
 //!   all read it.
 //! - [`rule`] parses, type-checks, evaluates and explains eligibility rules. A missing fact is
 //!   unknown, never false or zero.
+//! - [`matching`] ranks every live product and policy for one enterprise, with score
+//!   breakdowns, near misses and the facts worth asking for next.
 //! - [`synthetic`] generates realistic enterprises deterministically for tests and benchmarks.
 
 //!
@@ -21,8 +23,10 @@
 pub mod codes;
 mod consent;
 pub mod fields;
+pub mod matching;
 pub mod model;
 pub mod rule;
+pub mod sql;
 pub mod synthetic;
 pub mod text;
 

@@ -23,6 +23,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use huiqi_engine::matching::{Catalog, Signals};
 use huiqi_engine::model::{Enterprise, Policy, Product};
 use huiqi_engine::rule::{Expr, Rule};
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,8 @@ pub struct Snapshot {
     pub text: TextIndex,
     pub scopes: ScopeIndex,
     pub vectors: VectorIndex,
+    /// Every offer compiled for forward matching (service areas folded into the rules).
+    pub matching: Catalog,
 }
 
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
@@ -157,6 +160,7 @@ impl Snapshot {
             .collect::<Result<Vec<_>>>()?;
         let enterprises = read_enterprises(&dir.join("catalog/enterprises.jsonl"))?;
         Ok(Snapshot {
+            matching: Catalog::new(&products, &policies),
             text: TextIndex::open(&dir.join("text"))?,
             scopes: ScopeIndex::open(&dir.join("scopes"))?,
             vectors: VectorIndex::load(&dir.join("vectors"))?,
@@ -198,6 +202,49 @@ impl Snapshot {
             )));
         }
         Ok(())
+    }
+
+    /// Relevance signals for matching one enterprise: full-text relevance of its financing
+    /// need and business scope, and (with the snapshot's embedder) semantic similarity of its
+    /// need, each scaled to [0, 1] over the catalog.
+    pub fn signals(&self, e: &Enterprise, embedder: Option<&dyn Embedder>) -> Result<Signals> {
+        let mut signals = Signals::default();
+        let need_text = e
+            .need
+            .as_ref()
+            .and_then(|n| n.text.as_deref())
+            .unwrap_or("");
+        let query = format!("{need_text} {}", e.business_scope.as_deref().unwrap_or(""));
+        let live = Filters {
+            published_only: true,
+            ..Filters::default()
+        };
+        let hits = self.text.search(
+            &query,
+            &live,
+            self.manifest.counts.products + self.manifest.counts.policies,
+        )?;
+        if let Some(best) = hits.first().map(|h| h.score).filter(|s| *s > 0.0) {
+            signals.text = hits.into_iter().map(|h| (h.id, h.score / best)).collect();
+        }
+        if let (Some(embedder), false) = (embedder, need_text.trim().is_empty()) {
+            // Similarities of one model sit in a narrow band; spread them over [0, 1].
+            let sims = self.semantic(embedder, need_text, self.vectors.len())?;
+            let (lo, hi) = sims.iter().fold((f32::MAX, f32::MIN), |(lo, hi), (_, s)| {
+                (lo.min(*s), hi.max(*s))
+            });
+            if hi > lo {
+                signals.semantic = sims
+                    .into_iter()
+                    .map(|(id, s)| (id, (s - lo) / (hi - lo)))
+                    .collect();
+            }
+        }
+        Ok(signals)
+    }
+
+    pub fn enterprise(&self, id: &str) -> Option<&Enterprise> {
+        self.enterprises.iter().find(|e| e.id == id)
     }
 
     pub fn product(&self, id: &str) -> Option<&Checked<Product>> {

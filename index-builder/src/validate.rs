@@ -8,17 +8,13 @@ use chrono::NaiveDate;
 use huiqi_engine::codes::{CreditCode, industry, region};
 use huiqi_engine::fields::{FIELDS, Fact, FieldType};
 use huiqi_engine::model::{Enterprise, Policy, Product, Range};
-use huiqi_engine::rule::{Facts, Rule, RuleErrors};
+use huiqi_engine::rule::{Facts, RuleErrors};
 
 use crate::input::{Kind, Sourced, discover, read_enterprises, read_file};
 use crate::report::{Issue, Report};
 
-/// A product or policy with its compiled rule.
-#[derive(Debug, Clone)]
-pub struct Checked<T> {
-    pub item: T,
-    pub rule: Rule,
-}
+/// A product or policy with its compiled rule (the engine's type, which matching takes).
+pub use huiqi_engine::matching::Checked;
 
 /// Everything read from an input folder that passed validation.
 #[derive(Debug, Clone, Default)]

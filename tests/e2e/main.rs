@@ -1,3 +1,5 @@
 //! End-to-end tests across the crates, on the fixtures in `fixtures/`.
 
+mod agreement;
 mod fixtures;
+mod matching;

@@ -101,7 +101,7 @@ pub(super) fn run(args: Args, out: &mut dyn Write) -> CliResult {
     Ok(())
 }
 
-fn load_enterprise(path: &Path, id: Option<&str>) -> Result<Enterprise, CliError> {
+pub(super) fn load_enterprise(path: &Path, id: Option<&str>) -> Result<Enterprise, CliError> {
     if !path.is_file() {
         return Err(CliError::Input(format!("{}: no such file", path.display())));
     }
@@ -183,7 +183,7 @@ fn load_rule(arg: &str, out: &mut dyn Write) -> Result<(Rule, String), CliError>
     }
 }
 
-fn parse_reader(s: &str) -> Result<Reader, CliError> {
+pub(super) fn parse_reader(s: &str) -> Result<Reader, CliError> {
     let (role, org) = match s.split_once(':') {
         Some((r, o)) => (r, Some(o.to_string())),
         None => (s, None),

@@ -6,6 +6,7 @@ mod eval;
 pub mod fields;
 mod generate;
 mod index;
+mod matching;
 mod search;
 
 use std::io::Write;
@@ -129,6 +130,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Match one enterprise against every live product and policy of the snapshot: eligible,
+    /// needs-info and near-miss offers with scores and reasons, and the facts to add first.
+    Match {
+        /// An enterprise id in the snapshot, or a JSON file of one enterprise.
+        #[arg(long)]
+        enterprise: String,
+        #[arg(long, env = "HUIQI_DATA", default_value = "data")]
+        data: PathBuf,
+        /// Evaluation date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Match as this reader (e.g. `institution:BANK-HANHAI`): unauthorised categories are unknown.
+        #[arg(long)]
+        reader: Option<String>,
+        /// Entries shown per list.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write N synthetic enterprises as JSON Lines (deterministic for a seed) and report the
     /// generation rate on stderr.
     Generate {
@@ -242,6 +263,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
                 out,
             )
         }
+        Command::Match {
+            enterprise,
+            data,
+            as_of,
+            reader,
+            limit,
+            json,
+        } => matching::run(
+            matching::Args {
+                enterprise: &enterprise,
+                data: &data,
+                as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                reader: reader.as_deref().map(eval::parse_reader).transpose()?,
+                limit,
+                json,
+            },
+            out,
+        ),
         Command::Generate {
             count,
             seed,

@@ -69,6 +69,19 @@ pub fn prefix_form(code: &str) -> Option<String> {
     Some(s.to_string())
 }
 
+/// The prefix form of a well-formed code without allocating (`"330100"` → `"3301"`); a
+/// malformed code is returned as it is.
+pub fn prefix_slice(code: &str) -> &str {
+    if !code.bytes().all(|b| b.is_ascii_digit()) || ![2, 4, 6].contains(&code.len()) {
+        return code;
+    }
+    let mut s = code;
+    while s.len() > 2 && s.ends_with("00") {
+        s = &s[..s.len() - 2];
+    }
+    s
+}
+
 /// The level of a prefix-form code.
 pub fn level(prefix: &str) -> RegionLevel {
     match prefix.len() {
@@ -169,6 +182,8 @@ mod tests {
         assert_eq!(prefix_form("3301").as_deref(), Some("3301"));
         assert_eq!(prefix_form("33010"), None);
         assert_eq!(prefix_form("33a106"), None);
+        assert_eq!(prefix_slice("330100"), "3301");
+        assert_eq!(prefix_slice("x"), "x");
     }
 
     #[test]

@@ -281,13 +281,14 @@ impl Clause {
 
     fn test_fact(&self, fact: &Fact<'_>, as_of: NaiveDate) -> Verdict {
         let is_region = self.field.def().ty == FieldType::Region;
-        let code = |s: &str| -> String {
+        // Region codes compare in prefix form; no allocation on this hot path.
+        fn code(s: &str, is_region: bool) -> &str {
             if is_region {
-                region::prefix_form(s).unwrap_or_else(|| s.to_string())
+                region::prefix_slice(s)
             } else {
-                s.to_string()
+                s
             }
-        };
+        }
         let result = match (&self.test, fact) {
             (Test::Flag, Fact::Bool(b)) => *b,
             (Test::Bool(want), Fact::Bool(b)) => b == want,
@@ -298,13 +299,15 @@ impl Clause {
                 values.contains(&self.date_measure(*d, as_of)) != *negated
             }
             (Test::Date(op, v), Fact::Date(d)) => op.holds(*d, *v),
-            (Test::Str { value, negated }, Fact::Str(s)) => (code(s) == *value) != *negated,
+            (Test::Str { value, negated }, Fact::Str(s)) => {
+                (code(s, is_region) == value) != *negated
+            }
             (Test::StrIn { values, negated }, Fact::Str(s)) => {
-                let s = code(s);
-                values.contains(&s) != *negated
+                let s = code(s, is_region);
+                values.iter().any(|v| v == s) != *negated
             }
             (Test::Under(prefixes), Fact::Str(s)) => {
-                let s = code(s);
+                let s = code(s, is_region);
                 prefixes.iter().any(|p| s.starts_with(p.as_str()))
             }
             (Test::Has(label), fact) => set_items(fact).any(|i| i == label),
