@@ -242,23 +242,35 @@ fn an_empty_index_searches_saves_and_loads() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A saved index of 50 points, 5 of them retired, in a fresh folder.
 fn saved(name: &str) -> PathBuf {
     let dir = scratch(name);
-    VectorIndex::build(16, items(5, 50, 16))
-        .unwrap()
-        .save(&dir)
-        .unwrap();
+    let mut index = VectorIndex::build(16, items(5, 50, 16)).unwrap();
+    for i in [3, 9, 17, 30, 41] {
+        index.retire(&format!("item-{i:05}"));
+    }
+    index.save(&dir).unwrap();
     dir
 }
 
-fn assert_snapshot_error(dir: &Path, file: &str) {
+/// The files a saved, non-empty index consists of.
+const SAVED_FILES: [&str; 5] = [
+    "header.json",
+    "ids.json",
+    "tombstones.json",
+    "graph.hnsw.graph",
+    "graph.hnsw.data",
+];
+
+fn assert_snapshot_error(dir: &Path, file: &str) -> String {
     match VectorIndex::load(dir) {
         Err(Error::Snapshot { path, reason }) => {
             assert!(
                 path.ends_with(file),
                 "{} for {file}: {reason}",
                 path.display()
-            )
+            );
+            reason
         }
         other => panic!("expected a snapshot error for {file}, got {other:?}"),
     }
@@ -266,45 +278,220 @@ fn assert_snapshot_error(dir: &Path, file: &str) {
 
 #[test]
 fn damaged_files_are_errors_not_panics() {
-    for file in ["vectors.f32", "ids.json", "header.json"] {
+    for file in SAVED_FILES {
         let dir = saved("truncated");
         let bytes = std::fs::read(dir.join(file)).unwrap();
-        std::fs::write(dir.join(file), &bytes[..bytes.len() - 7]).unwrap();
+        std::fs::write(dir.join(file), &bytes[..bytes.len() - bytes.len().min(7)]).unwrap();
+        assert_snapshot_error(&dir, file);
+
+        std::fs::write(dir.join(file), b"").unwrap();
         assert_snapshot_error(&dir, file);
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    for file in ["vectors.f32", "ids.json"] {
-        // Same length, one byte changed: caught by the checksum.
-        let dir = saved("flipped");
-        let mut bytes = std::fs::read(dir.join(file)).unwrap();
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 0x20;
-        std::fs::write(dir.join(file), &bytes).unwrap();
-        assert_snapshot_error(&dir, file);
-        std::fs::remove_dir_all(&dir).unwrap();
+    for file in &SAVED_FILES[1..] {
+        // Same length, one byte changed (the header has no checksum of its own: its numbers
+        // are checked against the other files).
+        for at in [0.1, 0.5, 0.9] {
+            let dir = saved("flipped");
+            let mut bytes = std::fs::read(dir.join(file)).unwrap();
+            let at = (bytes.len() as f64 * at) as usize;
+            bytes[at] ^= 0x20;
+            std::fs::write(dir.join(file), &bytes).unwrap();
+            assert_snapshot_error(&dir, file);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 
-    // Emptied, and from another version.
-    let dir = saved("emptied");
-    std::fs::write(dir.join("vectors.f32"), b"").unwrap();
-    assert_snapshot_error(&dir, "vectors.f32");
-    std::fs::remove_dir_all(&dir).unwrap();
-    let dir = saved("version");
+    // A header that lies about the counts.
+    let dir = saved("lying");
     let header = std::fs::read_to_string(dir.join("header.json")).unwrap();
-    std::fs::write(
-        dir.join("header.json"),
-        header.replace("\"version\": 1", "\"version\": 99"),
-    )
-    .unwrap();
-    assert_snapshot_error(&dir, "header.json");
+    for (from, to) in [
+        ("\"live\": 45", "\"live\": 46"),
+        ("\"dim\": 16", "\"dim\": 15"),
+    ] {
+        assert!(header.contains(from), "{header}");
+        std::fs::write(dir.join("header.json"), header.replace(from, to)).unwrap();
+        assert!(matches!(
+            VectorIndex::load(&dir),
+            Err(Error::Snapshot { .. })
+        ));
+    }
 
     // Missing: an I/O error naming the file.
-    std::fs::write(dir.join("header.json"), header).unwrap();
-    std::fs::remove_file(dir.join("ids.json")).unwrap();
-    assert!(
-        matches!(VectorIndex::load(&dir), Err(Error::Io { path, .. }) if path.ends_with("ids.json"))
-    );
+    std::fs::write(dir.join("header.json"), &header).unwrap();
+    for file in ["ids.json", "graph.hnsw.data"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        std::fs::remove_file(dir.join(file)).unwrap();
+        assert!(
+            matches!(VectorIndex::load(&dir), Err(Error::Io { path, .. }) if path.ends_with(file))
+        );
+        std::fs::write(dir.join(file), bytes).unwrap();
+    }
+    assert_eq!(VectorIndex::load(&dir).unwrap().len(), 45);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn other_format_versions_and_machines_are_refused() {
+    let dir = saved("version");
+    let header = std::fs::read_to_string(dir.join("header.json")).unwrap();
+    let refused = |from: &str, to: &str| {
+        assert!(header.contains(from), "{header}");
+        std::fs::write(dir.join("header.json"), header.replace(from, to)).unwrap();
+        assert_snapshot_error(&dir, "header.json")
+    };
+    // Version 1 had raw vectors and no graph: refused with the way out.
+    let reason = refused("\"version\": 2", "\"version\": 1");
+    assert!(
+        reason.contains("version 1") && reason.contains("rebuild"),
+        "{reason}"
+    );
+    let reason = refused("\"version\": 2", "\"version\": 99");
+    assert!(reason.contains("version 99"), "{reason}");
+    refused("\"format\": \"huiqi-vectors\"", "\"format\": \"other\"");
+    // hnsw_rs's dump is in native byte order and usize width.
+    let native = if cfg!(target_endian = "little") {
+        "little"
+    } else {
+        "big"
+    };
+    let reason = refused(
+        &format!("\"byte_order\": \"{native}\""),
+        "\"byte_order\": \"middle\"",
+    );
+    assert!(reason.contains("middle-endian"), "{reason}");
+    refused(
+        &format!("\"usize_bytes\": {}", size_of::<usize>()),
+        "\"usize_bytes\": 2",
+    );
+
+    // A version-1 folder as that format wrote it: refused before its missing files matter.
+    let v1 = scratch("version-1");
+    std::fs::write(
+        v1.join("header.json"),
+        r#"{"format": "huiqi-vectors", "version": 1, "metric": "cosine", "dim": 16, "count": 0,
+            "ids_sha256": "", "vectors_sha256": ""}"#,
+    )
+    .unwrap();
+    let reason = assert_snapshot_error(&v1, "header.json");
+    assert!(reason.contains("rebuild"), "{reason}");
+    std::fs::remove_dir_all(&v1).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_reloaded_graph_answers_exactly_as_the_saved_one() {
+    const DIM: usize = 96;
+    let dir = scratch("exact");
+    let data = items(8, 3_000, DIM);
+    let mut index = VectorIndex::build(DIM, data.clone()).unwrap();
+    for i in (0..3_000).step_by(37) {
+        index.retire(&format!("item-{i:05}"));
+    }
+    let mut rng = SplitMix::new(88);
+    for i in (5..3_000).step_by(101) {
+        index
+            .upsert(format!("item-{i:05}"), unit_vector(&mut rng, DIM))
+            .unwrap();
+    }
+    index.save(&dir).unwrap();
+    let loaded = VectorIndex::load(&dir).unwrap();
+    assert_eq!(loaded.len(), index.len());
+
+    let mut rng = SplitMix::new(89);
+    for _ in 0..100 {
+        let query = unit_vector(&mut rng, DIM);
+        assert_eq!(loaded.search(&query, 10), index.search(&query, 10));
+    }
+    for _ in 0..5 {
+        let query = unit_vector(&mut rng, DIM);
+        assert_eq!(loaded.search(&query, 200), index.search(&query, 200));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The size and bytes of every file in `dir`, by name.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().into_string().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn load_upsert_save_load_keeps_the_change() {
+    let first = saved("change-1");
+    let before = contents(&first);
+    let data = items(5, 50, 16);
+    let fresh = unit_vector(&mut SplitMix::new(55), 16);
+    let moved: Vec<f32> = data[20].1.iter().map(|x| -x).collect();
+
+    let mut index = VectorIndex::load(&first).unwrap();
+    index.upsert("policy-new".into(), fresh.clone()).unwrap();
+    index.upsert("item-00020".into(), moved.clone()).unwrap();
+    assert!(index.retire("item-00021"));
+    let second = scratch("change-2");
+    index.save(&second).unwrap();
+
+    let reloaded = VectorIndex::load(&second).unwrap();
+    assert_eq!(reloaded.len(), 45);
+    assert!(reloaded.contains("policy-new") && !reloaded.contains("item-00021"));
+    assert_eq!(reloaded.search(&fresh, 1)[0].0, "policy-new");
+    assert_eq!(reloaded.search(&moved, 1)[0].0, "item-00020");
+    let near_old = reloaded.search(&data[20].1, 45);
+    assert_eq!(near_old.len(), 45);
+    assert_eq!(near_old.last().unwrap().0, "item-00020");
+    let mut rng = SplitMix::new(56);
+    for _ in 0..20 {
+        let query = unit_vector(&mut rng, 16);
+        assert_eq!(reloaded.search(&query, 10), index.search(&query, 10));
+    }
+
+    // The first folder is untouched and still holds the old state.
+    assert_eq!(contents(&first), before);
+    let old = VectorIndex::load(&first).unwrap();
+    assert_eq!(old.len(), 45);
+    assert!(!old.contains("policy-new") && old.contains("item-00021"));
+    std::fs::remove_dir_all(&first).unwrap();
+    std::fs::remove_dir_all(&second).unwrap();
+}
+
+#[test]
+fn saving_never_writes_through_a_shared_file() {
+    // A folder whose files are hard links to another's, as a snapshot copy would be.
+    let original = saved("shared-1");
+    let before = contents(&original);
+    let copy = scratch("shared-2");
+    for (name, _) in &before {
+        std::fs::hard_link(original.join(name), copy.join(name)).unwrap();
+    }
+    let mut index = VectorIndex::load(&copy).unwrap();
+    index.retire("item-00000");
+    index.save(&copy).unwrap();
+
+    assert_eq!(contents(&original), before);
+    assert_eq!(VectorIndex::load(&original).unwrap().len(), 45);
+    assert_eq!(VectorIndex::load(&copy).unwrap().len(), 44);
+    std::fs::remove_dir_all(&original).unwrap();
+    std::fs::remove_dir_all(&copy).unwrap();
+}
+
+#[test]
+fn saving_into_a_missing_folder_is_an_io_error() {
+    let index = VectorIndex::build(16, items(5, 10, 16)).unwrap();
+    let missing = std::env::temp_dir().join(format!(
+        "huiqi-vectors-missing-{}/deeper",
+        std::process::id()
+    ));
+    assert!(matches!(index.save(&missing), Err(Error::Io { .. })));
 }
 
 #[test]
