@@ -4,9 +4,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use huiqi_engine::Enterprise;
-use huiqi_engine::matching::{
-    Assumptions, Catalog, MatchResult, OfferKind, Signals, Weights, match_enterprise,
-};
+use huiqi_engine::matching::{Catalog, MatchOptions, MatchResult, OfferKind, Signals, Weights, match_enterprise};
 use huiqi_engine::model::{Reader, Role};
 use huiqi_engine::rule::{Facts, Outcome, Verdict};
 
@@ -56,11 +54,7 @@ fn run(id: &str, reader: Option<&Reader>) -> MatchResult {
         firm(id),
         today(),
         reader,
-        &Signals::default(),
-        &Weights::default(),
-        &Assumptions::default(),
-        2,
-    )
+        &Signals::default(), &MatchOptions::default())
 }
 
 fn ids(ms: &[huiqi_engine::matching::Match]) -> Vec<&str> {
@@ -111,11 +105,7 @@ fn expired_and_draft_offers_never_appear() {
             e,
             today(),
             None,
-            &Signals::default(),
-            &Weights::default(),
-            &Assumptions::default(),
-            2,
-        );
+            &Signals::default(), &MatchOptions::default());
         for m in r.eligible.iter().chain(&r.needs_info).chain(&r.near_misses) {
             assert!(
                 !f.expired_or_draft.contains(&m.offer.id),
@@ -147,30 +137,20 @@ fn near_misses_name_the_clauses_that_failed() {
 
 #[test]
 fn the_service_area_is_a_clause_of_its_own() {
-    // A Hangzhou firm and a Shenzhen-only city bank product: the region clause fails first.
+    // A Hangzhou firm and Shenzhen-only city bank products: the region clause fails, shown in
+    // the trace like any condition, and such offers are not near misses.
     let f = fixtures();
     let hz = firm("E-0007");
     let facts = Facts::new(hz, today());
-    let r = run("E-0007", None);
-    let pengwan: Vec<_> = r
-        .near_misses
-        .iter()
-        .filter(|m| m.offer.id.starts_with("PENGWAN"))
-        .collect();
-    assert!(
-        !pengwan.is_empty(),
-        "no Shenzhen product among the near misses"
-    );
-    for m in &pengwan {
-        assert!(
-            m.failed.iter().any(|c| c.starts_with("region under")),
-            "{:?}",
-            m.failed
-        );
-        let x = f.catalog.explain(m, &facts).unwrap();
-        assert_eq!(x.clauses[0].field, "region");
-        assert_eq!(x.clauses[0].verdict, Verdict::Fail);
-    }
+    let r = run("E-0007", Some(&Reader { role: Role::Enterprise, org: Some("E-0007".into()) }));
+    assert!(r.near_misses.iter().chain(&r.eligible).chain(&r.needs_info).all(|m| !m.offer.id.starts_with("PENGWAN")));
+    let wide = match_enterprise(&f.catalog, hz, today(), None, &Signals::default(), &MatchOptions { near_miss_max_failed: 100, limit: usize::MAX, ..MatchOptions::default() });
+    assert!(wide.near_misses.iter().all(|m| !m.offer.id.starts_with("PENGWAN")));
+    // Explaining such an offer shows the failed service area first.
+    let x = f.catalog.explain_offer("PENGWAN-XYD-01", &facts).unwrap();
+    assert_eq!(x.outcome, Outcome::Ineligible);
+    assert_eq!(x.clauses[0].field, "region");
+    assert_eq!(x.clauses[0].verdict, Verdict::Fail);
 }
 
 #[test]
@@ -251,11 +231,7 @@ fn outcomes_agree_with_the_policy_rules_themselves() {
             e,
             today(),
             None,
-            &Signals::default(),
-            &Weights::default(),
-            &Assumptions::default(),
-            100,
-        );
+            &Signals::default(), &MatchOptions { near_miss_max_failed: 100, limit: usize::MAX, ..MatchOptions::default() });
         for p in c.policies.iter().filter(|p| {
             p.item.regions.is_empty()
                 && p.item.status == huiqi_engine::model::Status::Published
@@ -272,27 +248,6 @@ fn outcomes_agree_with_the_policy_rules_themselves() {
             assert_eq!(direct, listed, "{} / {}", e.id, p.item.id);
         }
     }
-}
-
-#[test]
-fn near_misses_the_enterprise_can_act_on_come_first() {
-    let r = run("E-0002", None);
-    let structural = |m: &huiqi_engine::matching::Match| {
-        m.failed
-            .iter()
-            .any(|c| c.starts_with("region ") || c.starts_with("industry "))
-    };
-    let first_structural = r
-        .near_misses
-        .iter()
-        .position(structural)
-        .unwrap_or(r.near_misses.len());
-    assert!(
-        r.near_misses[first_structural..].iter().all(structural),
-        "{:?}",
-        ids(&r.near_misses)
-    );
-    assert!(ids(&r.near_misses[..first_structural]).contains(&"P-B01"));
 }
 
 #[test]

@@ -5,9 +5,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use huiqi_engine::Enterprise;
-use huiqi_engine::matching::{
-    Assumptions, Match, MatchResult, OfferKind, Weights, match_enterprise,
-};
+use huiqi_engine::matching::{Match, MatchOptions, MatchResult, OfferKind, match_enterprise};
 use huiqi_engine::rule::{Facts, Verdict};
 use huiqi_engine::text::{money, percent};
 use huiqi_index::embed;
@@ -51,11 +49,7 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
         &enterprise,
         args.as_of,
         args.reader.as_ref(),
-        &signals,
-        &Weights::default(),
-        &Assumptions::default(),
-        2,
-    );
+        &signals, &MatchOptions { limit: args.limit, ..MatchOptions::default() });
     if args.json {
         let v = serde_json::to_string_pretty(&result).map_err(|e| CliError::Internal(e.into()))?;
         writeln!(out, "{v}")?;
@@ -116,9 +110,7 @@ fn print_result(
     writeln!(
         out,
         "符合 {} 项 · 可能符合待确认 {} 项 · 差一点 {} 项\n",
-        r.eligible.len(),
-        r.needs_info.len(),
-        r.near_misses.len()
+        r.totals.eligible, r.totals.needs_info, r.totals.near_misses
     )?;
     writeln!(out, "== 符合条件")?;
     for (i, m) in r.eligible.iter().take(limit).enumerate() {

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::score::{Assumptions, ScoreBreakdown, Signals, Weights, estimate_benefit};
+use super::score::{Assumptions, ScoreBreakdown, Signals, Weights, benefit_yuan, estimate_benefit};
 use crate::fields::FieldId;
 use crate::model::{Enterprise, Policy, Product, ProductKind, Reader, Status};
 use crate::rule::{Cmp, Evaluation, Explanation, Expr, Facts, Literal, Op, Outcome, Rule};
@@ -44,6 +44,21 @@ pub struct OfferRef {
 struct Entry<T> {
     item: T,
     rule: Rule,
+    /// The first `area` clauses of `rule` are the service area (region, industry).
+    area: usize,
+}
+
+impl<T> Entry<T> {
+    fn new(item: T, rule: &Rule, regions: &[String], industries: &[String]) -> Entry<T> {
+        let (rule, area) = with_service_area(rule, regions, industries);
+        Entry { item, rule, area }
+    }
+
+    /// Failed clauses, and whether the service area is among them (not fixable by the
+    /// enterprise, so such an offer is no near miss).
+    fn failures(&self, ev: &Evaluation) -> (usize, bool) {
+        ev.failed().fold((0, false), |(n, area), i| (n + 1, area || i < self.area))
+    }
 }
 
 /// Every offer, compiled once for matching.
@@ -55,7 +70,7 @@ pub struct Catalog {
 
 /// `region under [...]` and `industry under [...]` in front of the eligibility rule, so the
 /// trace shows the service area as conditions of their own.
-fn with_service_area(rule: &Rule, regions: &[String], industries: &[String]) -> Rule {
+fn with_service_area(rule: &Rule, regions: &[String], industries: &[String]) -> (Rule, usize) {
     let area = |field: &str, codes: &[String]| {
         (!codes.is_empty()).then(|| {
             Expr::Cmp(Cmp {
@@ -70,8 +85,9 @@ fn with_service_area(rule: &Rule, regions: &[String], industries: &[String]) -> 
         .into_iter()
         .flatten()
         .collect();
-    if parts.is_empty() {
-        return rule.clone();
+    let n = parts.len();
+    if n == 0 {
+        return (rule.clone(), 0);
     }
     match &rule.expr {
         Expr::And(items) => parts.extend(items.iter().cloned()),
@@ -84,7 +100,10 @@ fn with_service_area(rule: &Rule, regions: &[String], industries: &[String]) -> 
         Expr::And(parts)
     };
     // The parts were checked on ingestion (codes validated, the rule type-checked).
-    Rule::from_expr(expr).unwrap_or_else(|_| rule.clone())
+    match Rule::from_expr(expr) {
+        Ok(r) => (r, n),
+        Err(_) => (rule.clone(), 0),
+    }
 }
 
 impl Catalog {
@@ -92,17 +111,11 @@ impl Catalog {
         Catalog {
             products: products
                 .iter()
-                .map(|p| Entry {
-                    rule: with_service_area(&p.rule, &p.item.regions, &p.item.industries),
-                    item: p.item.clone(),
-                })
+                .map(|p| Entry::new(p.item.clone(), &p.rule, &p.item.regions, &p.item.industries))
                 .collect(),
             policies: policies
                 .iter()
-                .map(|p| Entry {
-                    rule: with_service_area(&p.rule, &p.item.regions, &[]),
-                    item: p.item.clone(),
-                })
+                .map(|p| Entry::new(p.item.clone(), &p.rule, &p.item.regions, &[]))
                 .collect(),
         }
     }
@@ -128,6 +141,17 @@ impl Catalog {
                 .find(|e| e.item.id == offer.id)
                 .map(|e| &e.rule),
         }
+    }
+
+    /// Evaluates and explains one offer by id, whatever its outcome ("why not this product?").
+    pub fn explain_offer(&self, id: &str, facts: &Facts<'_>) -> Option<Explanation> {
+        let rule = self
+            .products
+            .iter()
+            .find(|e| e.item.id == id)
+            .map(|e| &e.rule)
+            .or_else(|| self.policies.iter().find(|e| e.item.id == id).map(|e| &e.rule))?;
+        Some(rule.explain(facts))
     }
 
     /// The full explanation of a match (every clause with labels, values and requirements).
@@ -177,7 +201,8 @@ pub struct AskNext {
     pub decisive: usize,
 }
 
-/// The three lists and the questions to ask.
+/// The three lists (best first, at most `MatchOptions::limit` each), their full sizes, and
+/// the questions to ask.
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchResult {
     pub enterprise: String,
@@ -186,167 +211,195 @@ pub struct MatchResult {
     pub needs_info: Vec<Match>,
     pub near_misses: Vec<Match>,
     pub ask_next: Vec<AskNext>,
+    /// How many offers each list holds before `limit`.
+    pub totals: Totals,
     /// Live offers evaluated.
     pub evaluated: usize,
 }
 
+/// Sizes of the three lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub eligible: usize,
+    pub needs_info: usize,
+    pub near_misses: usize,
+}
+
+/// How matching scores and cuts its lists.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchOptions {
+    pub weights: Weights,
+    pub assumptions: Assumptions,
+    /// Most failed clauses for an offer to count as a near miss.
+    pub near_miss_max_failed: usize,
+    /// Matches returned per list (ranked on every offer; only these are spelled out).
+    pub limit: usize,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions { weights: Weights::default(), assumptions: Assumptions::default(), near_miss_max_failed: 2, limit: 50 }
+    }
+}
+
+/// An offer kept for a list, ranked before it is spelled out.
+struct Candidate<'c> {
+    offer: Offer<'c>,
+    evaluation: Evaluation,
+    score: ScoreBreakdown,
+    failed: usize,
+}
+
+#[derive(Clone, Copy)]
+enum Offer<'c> {
+    Product(&'c Entry<Product>),
+    Policy(&'c Entry<Policy>),
+}
+
+impl Offer<'_> {
+    fn rule(&self) -> &Rule {
+        match self {
+            Offer::Product(e) => &e.rule,
+            Offer::Policy(e) => &e.rule,
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Offer::Product(e) => &e.item.id,
+            Offer::Policy(e) => &e.item.id,
+        }
+    }
+}
+
 /// Evaluates every live offer of `catalog` for `enterprise` on `as_of`. With a `reader`, the
 /// credit-information categories the enterprise has not authorised for it are unknown.
-#[allow(clippy::too_many_arguments)]
-pub fn match_enterprise(
-    catalog: &Catalog,
-    enterprise: &Enterprise,
-    as_of: NaiveDate,
-    reader: Option<&Reader>,
-    signals: &Signals,
-    weights: &Weights,
-    assumptions: &Assumptions,
-    near_miss_max_failed: usize,
-) -> MatchResult {
+///
+/// Every offer is evaluated and ranked by its numeric score; only the `limit` best of each
+/// list are spelled out (names, failed clauses, benefit working), which keeps a request over
+/// tens of thousands of offers within milliseconds.
+pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: NaiveDate, reader: Option<&Reader>, signals: &Signals, options: &MatchOptions) -> MatchResult {
     let facts = match reader {
         Some(r) => Facts::for_reader(enterprise, as_of, r),
         None => Facts::new(enterprise, as_of),
     };
     let need = enterprise.need.as_ref();
-    let products: Vec<(&Entry<Product>, Evaluation)> = catalog
+    let (weights, assumptions) = (&options.weights, &options.assumptions);
+    // Which list an offer goes to follows from its verdicts alone.
+    let keep = |(failed, area): (usize, bool), outcome: Outcome| match outcome {
+        Outcome::Eligible | Outcome::NeedsInfo => true,
+        Outcome::Ineligible => !area && (1..=options.near_miss_max_failed).contains(&failed),
+    };
+    let mut candidates: Vec<Candidate<'_>> = catalog
         .products
         .par_iter()
         .filter(|e| product_live(&e.item, as_of))
-        .map(|e| (e, e.rule.evaluate(&facts)))
-        .collect();
-    let policies: Vec<(&Entry<Policy>, Evaluation)> = catalog
-        .policies
-        .par_iter()
-        .filter(|e| policy_live(&e.item, as_of))
-        .map(|e| (e, e.rule.evaluate(&facts)))
+        .filter_map(|e| {
+            let evaluation = e.rule.evaluate(&facts);
+            let (failed, area) = e.failures(&evaluation);
+            keep((failed, area), evaluation.outcome).then(|| Candidate {
+                score: ScoreBreakdown::product(&e.item, need, signals, weights),
+                offer: Offer::Product(e),
+                evaluation,
+                failed,
+            })
+        })
         .collect();
     // Policy benefits are worked out at the best loan rate the enterprise can actually get.
     // Bill discounting and guarantees carry discount rates and fees, not loan interest.
-    let loan_rate_bp = products
+    let loan_rate_bp = candidates
         .iter()
-        .filter(|(e, ev)| {
-            ev.outcome == Outcome::Eligible
-                && !matches!(
-                    e.item.kind,
-                    ProductKind::BillDiscount | ProductKind::FinancingGuarantee
-                )
+        .filter_map(|c| match c.offer {
+            Offer::Product(e) if c.evaluation.outcome == Outcome::Eligible && !matches!(e.item.kind, ProductKind::BillDiscount | ProductKind::FinancingGuarantee) => Some(e.item.rate_bp.min),
+            _ => None,
         })
-        .map(|(e, _)| e.item.rate_bp.min)
         .min()
         .unwrap_or(assumptions.loan_rate_bp);
-
-    let finish =
-        |offer: OfferRef, rule: &Rule, evaluation: Evaluation, score: ScoreBreakdown| -> Match {
-            let failed = evaluation
-                .failed()
-                .map(|i| rule.clauses[i].text.clone())
-                .collect();
-            let missing = rule
-                .unknown_fields(&facts, &evaluation)
-                .into_iter()
-                .map(|f| f.def().name)
-                .collect();
-            Match {
-                offer,
-                outcome: evaluation.outcome,
-                score,
-                evaluation,
-                failed,
-                missing,
-            }
-        };
-    let mut all: Vec<Match> = Vec::with_capacity(products.len() + policies.len());
-    for (e, evaluation) in products {
-        let p = &e.item;
-        let offer = OfferRef {
-            id: p.id.clone(),
-            kind: OfferKind::Product,
-            title: p.name.clone(),
-            label: p.kind.label(),
-            provider: p.institution.clone(),
-        };
-        all.push(finish(
-            offer,
-            &e.rule,
-            evaluation,
-            ScoreBreakdown::product(p, need, signals, weights),
-        ));
-    }
-    for (e, evaluation) in policies {
-        let p = &e.item;
-        let benefit = estimate_benefit(&p.benefit, need, loan_rate_bp, assumptions);
-        let offer = OfferRef {
-            id: p.id.clone(),
-            kind: OfferKind::Policy,
-            title: p.title.clone(),
-            label: p.kind.label(),
-            provider: p.issuer.clone(),
-        };
-        all.push(finish(
-            offer,
-            &e.rule,
-            evaluation,
-            ScoreBreakdown::policy(p, benefit, as_of, signals, weights, assumptions),
-        ));
-    }
-    let evaluated = all.len();
+        let policies: Vec<Candidate<'_>> = catalog
+        .policies
+        .par_iter()
+        .filter(|e| policy_live(&e.item, as_of))
+        .filter_map(|e| {
+            let evaluation = e.rule.evaluate(&facts);
+            let (failed, area) = e.failures(&evaluation);
+            keep((failed, area), evaluation.outcome).then(|| {
+                let (yuan, _) = benefit_yuan(&e.item.benefit, need, loan_rate_bp, assumptions);
+                let score = ScoreBreakdown::policy(&e.item, yuan, as_of, signals, weights, assumptions);
+                Candidate { offer: Offer::Policy(e), evaluation, score, failed }
+            })
+        })
+        .collect();
+    candidates.extend(policies);
+    let evaluated = catalog.products.iter().filter(|e| product_live(&e.item, as_of)).count() + catalog.policies.iter().filter(|e| policy_live(&e.item, as_of)).count();
 
     let mut eligible = Vec::new();
     let mut needs_info = Vec::new();
     let mut near_misses = Vec::new();
-    for m in all {
-        match m.outcome {
-            Outcome::Eligible => eligible.push(m),
-            Outcome::NeedsInfo => needs_info.push(m),
-            Outcome::Ineligible
-                if !m.failed.is_empty() && m.failed.len() <= near_miss_max_failed =>
-            {
-                near_misses.push(m)
-            }
-            Outcome::Ineligible => {}
+    for c in candidates {
+        match c.evaluation.outcome {
+            Outcome::Eligible => eligible.push(c),
+            Outcome::NeedsInfo => needs_info.push(c),
+            Outcome::Ineligible => near_misses.push(c),
         }
     }
-    let by_score = |a: &Match, b: &Match| {
-        b.score
-            .total
-            .total_cmp(&a.score.total)
-            .then_with(|| a.offer.id.cmp(&b.offer.id))
+    let totals = Totals { eligible: eligible.len(), needs_info: needs_info.len(), near_misses: near_misses.len() };
+    // Every needs_info offer counts towards the questions, not only the ones shown.
+    let missing: Vec<Vec<&'static str>> = needs_info
+        .par_iter().map(|c| missing_fields(c.offer.rule(), &facts, &c.evaluation)).collect();
+    let ask_next = ask_next(&missing);
+
+    let by_score = |a: &Candidate<'_>, b: &Candidate<'_>| b.score.total.total_cmp(&a.score.total).then_with(|| a.offer.id().cmp(b.offer.id()));
+    let spell = |mut list: Vec<Candidate<'_>>, cmp: &dyn Fn(&Candidate<'_>, &Candidate<'_>) -> std::cmp::Ordering| -> Vec<Match> {
+        list.sort_by(|a, b| cmp(a, b));
+        list.truncate(options.limit);
+        list.into_iter().map(|c| spell_out(c, &facts, need, loan_rate_bp, assumptions)).collect()
     };
-    eligible.sort_by(by_score);
-    needs_info.sort_by(by_score);
-    // Near misses the enterprise can act on come first: a failed region or industry clause
-    // (the offer's service area) is not something to fix. Then fewest failures, then score.
-    let structural = |m: &Match| {
-        m.failed
-            .iter()
-            .any(|c| c.starts_with("region ") || c.starts_with("industry "))
-    };
-    near_misses.sort_by(|a, b| {
-        structural(a)
-            .cmp(&structural(b))
-            .then(a.failed.len().cmp(&b.failed.len()))
-            .then_with(|| by_score(a, b))
-    });
-    let ask_next = ask_next(&needs_info);
     MatchResult {
         enterprise: enterprise.id.clone(),
         as_of,
-        eligible,
-        needs_info,
-        near_misses,
+        eligible: spell(eligible, &by_score),
+        needs_info: spell(needs_info, &by_score),
+        // Near misses: fewest failed clauses first, then score.
+        near_misses: spell(near_misses, &|a, b| a.failed.cmp(&b.failed).then_with(|| by_score(a, b))),
         ask_next,
+        totals,
         evaluated,
     }
 }
 
+fn missing_fields(rule: &Rule, facts: &Facts<'_>, evaluation: &Evaluation) -> Vec<&'static str> {
+    rule.unknown_fields(facts, evaluation).into_iter().map(|f| f.def().name).collect()
+}
+
+/// A ranked candidate with its names, failed clauses, missing facts and benefit working.
+fn spell_out(c: Candidate<'_>, facts: &Facts<'_>, need: Option<&crate::model::FinancingNeed>, loan_rate_bp: i64, a: &Assumptions) -> Match {
+    let rule = c.offer.rule();
+    let failed = c.evaluation.failed().map(|i| rule.clauses[i].text.clone()).collect();
+    let missing = missing_fields(rule, facts, &c.evaluation);
+    let mut score = c.score;
+    let offer = match c.offer {
+        Offer::Product(e) => {
+            let p = &e.item;
+            OfferRef { id: p.id.clone(), kind: OfferKind::Product, title: p.name.clone(), label: p.kind.label(), provider: p.institution.clone() }
+        }
+        Offer::Policy(e) => {
+            let p = &e.item;
+            score.benefit = Some(estimate_benefit(&p.benefit, need, loan_rate_bp, a));
+            OfferRef { id: p.id.clone(), kind: OfferKind::Policy, title: p.title.clone(), label: p.kind.label(), provider: p.issuer.clone() }
+        }
+    };
+    Match { offer, outcome: c.evaluation.outcome, score, evaluation: c.evaluation, failed, missing }
+}
+
 /// Missing facts ranked by how many needs_info offers each would settle.
-fn ask_next(needs_info: &[Match]) -> Vec<AskNext> {
+fn ask_next(missing: &[Vec<&'static str>]) -> Vec<AskNext> {
     let mut counts: HashMap<&'static str, (usize, usize)> = HashMap::new();
-    for m in needs_info {
-        for field in &m.missing {
+    for fields in missing {
+        for field in fields {
             let c = counts.entry(field).or_default();
             c.0 += 1;
-            if m.missing.len() == 1 {
+            if fields.len() == 1 {
                 c.1 += 1;
             }
         }

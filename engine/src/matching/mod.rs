@@ -6,13 +6,13 @@
 //! (as one reader may see it), sorts offers into eligible / needs_info / near misses, scores them
 //! with a visible [`ScoreBreakdown`], and ranks the missing facts by how many offers they would
 //! settle ([`AskNext`]).
+//!
+//! A near miss is an offer that failed on at most a few clauses the enterprise could change:
+//! an offer outside its service area (the wrong province or industry) is not near, however
+//! few its other failures.
 
 mod forward;
 mod score;
 
-pub use forward::{
-    AskNext, Catalog, Checked, Match, MatchResult, OfferKind, OfferRef, match_enterprise,
-};
-pub use score::{
-    Assumptions, BenefitEstimate, NeedFit, ScoreBreakdown, Signals, Weights, estimate_benefit,
-};
+pub use forward::{AskNext, Catalog, Checked, Match, MatchOptions, MatchResult, OfferKind, OfferRef, Totals, match_enterprise};
+pub use score::{Assumptions, BenefitEstimate, NeedFit, ScoreBreakdown, Signals, Weights, benefit_yuan, estimate_benefit};
