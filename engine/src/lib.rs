@@ -25,6 +25,7 @@ mod consent;
 pub mod fields;
 pub mod matching;
 pub mod model;
+pub mod reverse;
 pub mod rule;
 pub mod sql;
 pub mod synthetic;

@@ -801,23 +801,173 @@ mod tests {
     }
 }
 
-/// Product kinds with their typical terms: (kind, guarantee, amount range 万元, months, rate bp,
-/// clauses the 准入条件 draws from).
-const PRODUCT_TEMPLATES: &[(ProductKind, GuaranteeType, (i64, i64), (i64, i64), (i64, i64), &[&str])] = &[
-    (ProductKind::CreditLoan, GuaranteeType::Credit, (10, 500), (6, 36), (300, 600), &["years_since(established) >= 2", "tax_grade in [\"A\", \"B\"]", "not dishonest", "not overdue_now", "overdue_count_24m <= 3", "size in [\"小型\", \"微型\"]", "legal_rep_age <= 65"]),
-    (ProductKind::TaxDataLoan, GuaranteeType::Credit, (10, 300), (6, 12), (320, 550), &["tax_grade in [\"A\", \"B\"]", "tax_filing_years >= 2", "tax_paid >= 3万", "not tax_arrears", "not dishonest", "years_since(established) >= 2"]),
-    (ProductKind::MortgageLoan, GuaranteeType::Mortgage, (50, 3000), (12, 120), (280, 450), &["owns_property", "property_value >= 100万", "years_since(established) >= 1", "not dishonest", "debt_ratio <= 70%"]),
-    (ProductKind::IpPledge, GuaranteeType::Pledge, (50, 1000), (12, 36), (300, 500), &["invention_patents >= 1 or other_patents >= 3", "high_tech or tech_sme", "not dishonest", "years_since(established) >= 1"]),
-    (ProductKind::TechLoan, GuaranteeType::Credit, (50, 1000), (12, 36), (300, 480), &["high_tech or tech_sme", "rd_ratio >= 3%", "specialized_level in [\"创新型中小企业\", \"省级专精特新\", \"专精特新小巨人\"]", "not dishonest", "years_since(established) >= 1"]),
-    (ProductKind::ProcurementLoan, GuaranteeType::Credit, (10, 1000), (3, 12), (330, 520), &["bids_won_3y >= 1", "bid_value_3y >= 50万", "not dishonest", "not overdue_now"]),
-    (ProductKind::TradeLoan, GuaranteeType::Credit, (50, 2000), (3, 12), (300, 500), &["import_export", "export_value >= 200万", "customs_grade in [\"高级认证\", \"一般信用\"]", "not dishonest"]),
-    (ProductKind::AgriLoan, GuaranteeType::Guarantor, (5, 300), (6, 36), (350, 600), &["agri_entity_type in [\"家庭农场\", \"农民专业合作社\", \"农业产业化龙头企业\"]", "land_mu >= 50", "not dishonest", "years_since(established) >= 1"]),
-    (ProductKind::GreenLoan, GuaranteeType::Credit, (100, 3000), (12, 60), (280, 450), &["green_certified or env_rating in [\"绿牌\", \"蓝牌\"]", "industry under \"C\"", "not major_penalty", "not dishonest"]),
-    (ProductKind::SupplyChain, GuaranteeType::Credit, (10, 1000), (3, 12), (330, 550), &["tags has \"链主配套\"", "years_since(established) >= 1", "not dishonest", "not overdue_now"]),
-    (ProductKind::GuaranteedLoan, GuaranteeType::Guarantor, (10, 1000), (6, 36), (380, 650), &["years_since(established) >= 1", "not dishonest", "size in [\"小型\", \"微型\"]", "social_insurance_arrears = false"]),
+/// A product kind with its typical terms: guarantee, amount range (万元), months, annual rate
+/// (bp), and the clauses its 准入条件 draws from.
+type ProductTemplate = (
+    ProductKind,
+    GuaranteeType,
+    (i64, i64),
+    (i64, i64),
+    (i64, i64),
+    &'static [&'static str],
+);
+
+const PRODUCT_TEMPLATES: &[ProductTemplate] = &[
+    (
+        ProductKind::CreditLoan,
+        GuaranteeType::Credit,
+        (10, 500),
+        (6, 36),
+        (300, 600),
+        &[
+            "years_since(established) >= 2",
+            "tax_grade in [\"A\", \"B\"]",
+            "not dishonest",
+            "not overdue_now",
+            "overdue_count_24m <= 3",
+            "size in [\"小型\", \"微型\"]",
+            "legal_rep_age <= 65",
+        ],
+    ),
+    (
+        ProductKind::TaxDataLoan,
+        GuaranteeType::Credit,
+        (10, 300),
+        (6, 12),
+        (320, 550),
+        &[
+            "tax_grade in [\"A\", \"B\"]",
+            "tax_filing_years >= 2",
+            "tax_paid >= 3万",
+            "not tax_arrears",
+            "not dishonest",
+            "years_since(established) >= 2",
+        ],
+    ),
+    (
+        ProductKind::MortgageLoan,
+        GuaranteeType::Mortgage,
+        (50, 3000),
+        (12, 120),
+        (280, 450),
+        &[
+            "owns_property",
+            "property_value >= 100万",
+            "years_since(established) >= 1",
+            "not dishonest",
+            "debt_ratio <= 70%",
+        ],
+    ),
+    (
+        ProductKind::IpPledge,
+        GuaranteeType::Pledge,
+        (50, 1000),
+        (12, 36),
+        (300, 500),
+        &[
+            "invention_patents >= 1 or other_patents >= 3",
+            "high_tech or tech_sme",
+            "not dishonest",
+            "years_since(established) >= 1",
+        ],
+    ),
+    (
+        ProductKind::TechLoan,
+        GuaranteeType::Credit,
+        (50, 1000),
+        (12, 36),
+        (300, 480),
+        &[
+            "high_tech or tech_sme",
+            "rd_ratio >= 3%",
+            "specialized_level in [\"创新型中小企业\", \"省级专精特新\", \"专精特新小巨人\"]",
+            "not dishonest",
+            "years_since(established) >= 1",
+        ],
+    ),
+    (
+        ProductKind::ProcurementLoan,
+        GuaranteeType::Credit,
+        (10, 1000),
+        (3, 12),
+        (330, 520),
+        &[
+            "bids_won_3y >= 1",
+            "bid_value_3y >= 50万",
+            "not dishonest",
+            "not overdue_now",
+        ],
+    ),
+    (
+        ProductKind::TradeLoan,
+        GuaranteeType::Credit,
+        (50, 2000),
+        (3, 12),
+        (300, 500),
+        &[
+            "import_export",
+            "export_value >= 200万",
+            "customs_grade in [\"高级认证\", \"一般信用\"]",
+            "not dishonest",
+        ],
+    ),
+    (
+        ProductKind::AgriLoan,
+        GuaranteeType::Guarantor,
+        (5, 300),
+        (6, 36),
+        (350, 600),
+        &[
+            "agri_entity_type in [\"家庭农场\", \"农民专业合作社\", \"农业产业化龙头企业\"]",
+            "land_mu >= 50",
+            "not dishonest",
+            "years_since(established) >= 1",
+        ],
+    ),
+    (
+        ProductKind::GreenLoan,
+        GuaranteeType::Credit,
+        (100, 3000),
+        (12, 60),
+        (280, 450),
+        &[
+            "green_certified or env_rating in [\"绿牌\", \"蓝牌\"]",
+            "industry under \"C\"",
+            "not major_penalty",
+            "not dishonest",
+        ],
+    ),
+    (
+        ProductKind::SupplyChain,
+        GuaranteeType::Credit,
+        (10, 1000),
+        (3, 12),
+        (330, 550),
+        &[
+            "tags has \"链主配套\"",
+            "years_since(established) >= 1",
+            "not dishonest",
+            "not overdue_now",
+        ],
+    ),
+    (
+        ProductKind::GuaranteedLoan,
+        GuaranteeType::Guarantor,
+        (10, 1000),
+        (6, 36),
+        (380, 650),
+        &[
+            "years_since(established) >= 1",
+            "not dishonest",
+            "size in [\"小型\", \"微型\"]",
+            "social_insurance_arrears = false",
+        ],
+    ),
 ];
 
-const PROVINCE_CODES: &[&str] = &["11", "31", "32", "33", "34", "35", "37", "41", "42", "43", "44", "50", "51", "61"];
+const PROVINCE_CODES: &[&str] = &[
+    "11", "31", "32", "33", "34", "35", "37", "41", "42", "43", "44", "50", "51", "61",
+];
 
 /// `n` synthetic products of set `seed`: realistic kinds, ranges and 准入条件 built from
 /// per-kind clause templates, serving a random province or nationwide.
@@ -825,10 +975,29 @@ pub fn products(seed: u64, n: u64) -> Vec<Product> {
     (0..n)
         .map(|i| {
             let mut r = SplitMix::new(seed ^ 0xA11C_E5ED ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let (kind, guarantee, (amin, amax), (tmin, tmax), (rmin, rmax), clauses) = PRODUCT_TEMPLATES[r.below(PRODUCT_TEMPLATES.len() as u64) as usize];
+            let (kind, guarantee, (amin, amax), (tmin, tmax), (rmin, rmax), clauses) =
+                PRODUCT_TEMPLATES[r.below(PRODUCT_TEMPLATES.len() as u64) as usize];
             let picked: Vec<&str> = clauses.iter().copied().filter(|_| r.chance(0.6)).collect();
-            let rule = if picked.is_empty() { "not dishonest".to_string() } else { picked.iter().map(|c| if c.contains(" or ") { format!("({c})") } else { c.to_string() }).collect::<Vec<_>>().join(" and ") };
-            let regions = if r.chance(0.4) { vec![] } else { vec![r.pick(PROVINCE_CODES).to_string()] };
+            let rule = if picked.is_empty() {
+                "not dishonest".to_string()
+            } else {
+                picked
+                    .iter()
+                    .map(|c| {
+                        if c.contains(" or ") {
+                            format!("({c})")
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            let regions = if r.chance(0.4) {
+                vec![]
+            } else {
+                vec![r.pick(PROVINCE_CODES).to_string()]
+            };
             let bank = format!("BANK-SYN{:02}", r.below(40));
             Product {
                 id: format!("SYNP{seed:X}-{i:06}"),
@@ -838,9 +1007,18 @@ pub fn products(seed: u64, n: u64) -> Vec<Product> {
                 name: format!("{}{}号", kind.label(), i),
                 kind,
                 guarantee: vec![guarantee],
-                amount: Range { min: amin * 10_000, max: amax * 10_000 },
-                term_months: Range { min: tmin, max: tmax },
-                rate_bp: Range { min: rmin + r.below(50) as i64, max: rmax },
+                amount: Range {
+                    min: amin * 10_000,
+                    max: amax * 10_000,
+                },
+                term_months: Range {
+                    min: tmin,
+                    max: tmax,
+                },
+                rate_bp: Range {
+                    min: rmin + r.below(50) as i64,
+                    max: rmax,
+                },
                 regions,
                 industries: vec![],
                 eligibility: RuleSpec::Text(rule),
@@ -858,19 +1036,68 @@ pub fn products(seed: u64, n: u64) -> Vec<Product> {
 /// `n` synthetic policies of set `seed`: typical 申报条件 (region, age, size, tax grade, no
 /// dishonesty, a tag or a qualification) with interest, fee or fixed benefits and open windows.
 pub fn policies(seed: u64, n: u64) -> Vec<Policy> {
-    const EXTRA: &[&str] = &["tech_sme", "high_tech", "tags has \"外贸\"", "has_bank_loan = false", "rd_ratio >= 3%", "employees >= 10", "revenue < 2亿", "not overdue_now"];
+    const EXTRA: &[&str] = &[
+        "tech_sme",
+        "high_tech",
+        "tags has \"外贸\"",
+        "has_bank_loan = false",
+        "rd_ratio >= 3%",
+        "employees >= 10",
+        "revenue < 2亿",
+        "not overdue_now",
+    ];
     (0..n)
         .map(|i| {
             let mut r = SplitMix::new(seed ^ 0x90_11C7 ^ i.wrapping_mul(0xD1B5_4A32_D192_ED03));
             let province = r.pick(PROVINCE_CODES).to_string();
-            let mut clauses = vec![format!("region under \"{province}\""), format!("years_since(established) >= {}", 1 + r.below(3)), "size in [\"小型\", \"微型\"]".to_string(), "tax_grade in [\"A\", \"B\"]".to_string(), "not dishonest".to_string()];
+            let mut clauses = vec![
+                format!("region under \"{province}\""),
+                format!("years_since(established) >= {}", 1 + r.below(3)),
+                "size in [\"小型\", \"微型\"]".to_string(),
+                "tax_grade in [\"A\", \"B\"]".to_string(),
+                "not dishonest".to_string(),
+            ];
             clauses.push(r.pick(EXTRA).to_string());
             let (kind, benefit) = match r.below(3) {
-                0 => (PolicyKind::InterestSubsidy, Benefit { basis: BenefitBasis::Interest, percent_bp: Some(3000 + 1000 * r.below(5) as i64), amount: None, cap_per_enterprise: Some(1_000_000), cap_per_year: Some(500_000), duration_months: Some(12), summary: "按实际支付利息的一定比例贴息".into() }),
-                1 => (PolicyKind::GuaranteeFeeSubsidy, Benefit { basis: BenefitBasis::GuaranteeFee, percent_bp: Some(5000), amount: None, cap_per_enterprise: Some(200_000), cap_per_year: None, duration_months: Some(12), summary: "担保费补贴50%".into() }),
-                _ => (PolicyKind::Award, Benefit { basis: BenefitBasis::Fixed, percent_bp: None, amount: Some(50_000 * (1 + r.below(6) as i64)), cap_per_enterprise: None, cap_per_year: None, duration_months: None, summary: "一次性奖励".into() }),
+                0 => (
+                    PolicyKind::InterestSubsidy,
+                    Benefit {
+                        basis: BenefitBasis::Interest,
+                        percent_bp: Some(3000 + 1000 * r.below(5) as i64),
+                        amount: None,
+                        cap_per_enterprise: Some(1_000_000),
+                        cap_per_year: Some(500_000),
+                        duration_months: Some(12),
+                        summary: "按实际支付利息的一定比例贴息".into(),
+                    },
+                ),
+                1 => (
+                    PolicyKind::GuaranteeFeeSubsidy,
+                    Benefit {
+                        basis: BenefitBasis::GuaranteeFee,
+                        percent_bp: Some(5000),
+                        amount: None,
+                        cap_per_enterprise: Some(200_000),
+                        cap_per_year: None,
+                        duration_months: Some(12),
+                        summary: "担保费补贴50%".into(),
+                    },
+                ),
+                _ => (
+                    PolicyKind::Award,
+                    Benefit {
+                        basis: BenefitBasis::Fixed,
+                        percent_bp: None,
+                        amount: Some(50_000 * (1 + r.below(6) as i64)),
+                        cap_per_enterprise: None,
+                        cap_per_year: None,
+                        duration_months: None,
+                        summary: "一次性奖励".into(),
+                    },
+                ),
             };
-            let closes = NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid date") + chrono::Days::new(r.below(400));
+            let closes = NaiveDate::from_ymd_opt(2026, 12, 1).expect("valid date")
+                + chrono::Days::new(r.below(400));
             Policy {
                 id: format!("SYNZ{seed:X}-{i:05}"),
                 issuer: format!("合成市财政局{}", i % 50),
@@ -881,7 +1108,10 @@ pub fn policies(seed: u64, n: u64) -> Vec<Policy> {
                 benefit,
                 eligibility: RuleSpec::Text(clauses.join(" and ")),
                 regions: vec![province],
-                window: Window { opens: NaiveDate::from_ymd_opt(2026, 1, 1), closes: Some(closes) },
+                window: Window {
+                    opens: NaiveDate::from_ymd_opt(2026, 1, 1),
+                    closes: Some(closes),
+                },
                 status: Status::Published,
                 version: 1,
                 source: SourceRef::default(),
@@ -899,10 +1129,14 @@ mod catalog_tests {
     #[test]
     fn generated_offers_have_valid_rules() {
         for p in products(7, 300) {
-            p.eligibility.compile().unwrap_or_else(|e| panic!("{}: {e}", p.id));
+            p.eligibility
+                .compile()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.id));
         }
         for p in policies(7, 100) {
-            p.eligibility.compile().unwrap_or_else(|e| panic!("{}: {e}", p.id));
+            p.eligibility
+                .compile()
+                .unwrap_or_else(|e| panic!("{}: {e}", p.id));
         }
         assert_eq!(products(7, 5), products(7, 5));
     }

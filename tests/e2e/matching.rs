@@ -4,7 +4,9 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use huiqi_engine::Enterprise;
-use huiqi_engine::matching::{Catalog, MatchOptions, MatchResult, OfferKind, Signals, Weights, match_enterprise};
+use huiqi_engine::matching::{
+    Catalog, MatchOptions, MatchResult, OfferKind, Signals, Weights, match_enterprise,
+};
 use huiqi_engine::model::{Reader, Role};
 use huiqi_engine::rule::{Facts, Outcome, Verdict};
 
@@ -54,7 +56,9 @@ fn run(id: &str, reader: Option<&Reader>) -> MatchResult {
         firm(id),
         today(),
         reader,
-        &Signals::default(), &MatchOptions::default())
+        &Signals::default(),
+        &MatchOptions::default(),
+    )
 }
 
 fn ids(ms: &[huiqi_engine::matching::Match]) -> Vec<&str> {
@@ -105,7 +109,9 @@ fn expired_and_draft_offers_never_appear() {
             e,
             today(),
             None,
-            &Signals::default(), &MatchOptions::default());
+            &Signals::default(),
+            &MatchOptions::default(),
+        );
         for m in r.eligible.iter().chain(&r.needs_info).chain(&r.near_misses) {
             assert!(
                 !f.expired_or_draft.contains(&m.offer.id),
@@ -142,10 +148,37 @@ fn the_service_area_is_a_clause_of_its_own() {
     let f = fixtures();
     let hz = firm("E-0007");
     let facts = Facts::new(hz, today());
-    let r = run("E-0007", Some(&Reader { role: Role::Enterprise, org: Some("E-0007".into()) }));
-    assert!(r.near_misses.iter().chain(&r.eligible).chain(&r.needs_info).all(|m| !m.offer.id.starts_with("PENGWAN")));
-    let wide = match_enterprise(&f.catalog, hz, today(), None, &Signals::default(), &MatchOptions { near_miss_max_failed: 100, limit: usize::MAX, ..MatchOptions::default() });
-    assert!(wide.near_misses.iter().all(|m| !m.offer.id.starts_with("PENGWAN")));
+    let r = run(
+        "E-0007",
+        Some(&Reader {
+            role: Role::Enterprise,
+            org: Some("E-0007".into()),
+        }),
+    );
+    assert!(
+        r.near_misses
+            .iter()
+            .chain(&r.eligible)
+            .chain(&r.needs_info)
+            .all(|m| !m.offer.id.starts_with("PENGWAN"))
+    );
+    let wide = match_enterprise(
+        &f.catalog,
+        hz,
+        today(),
+        None,
+        &Signals::default(),
+        &MatchOptions {
+            near_miss_max_failed: 100,
+            limit: usize::MAX,
+            ..MatchOptions::default()
+        },
+    );
+    assert!(
+        wide.near_misses
+            .iter()
+            .all(|m| !m.offer.id.starts_with("PENGWAN"))
+    );
     // Explaining such an offer shows the failed service area first.
     let x = f.catalog.explain_offer("PENGWAN-XYD-01", &facts).unwrap();
     assert_eq!(x.outcome, Outcome::Ineligible);
@@ -231,7 +264,13 @@ fn outcomes_agree_with_the_policy_rules_themselves() {
             e,
             today(),
             None,
-            &Signals::default(), &MatchOptions { near_miss_max_failed: 100, limit: usize::MAX, ..MatchOptions::default() });
+            &Signals::default(),
+            &MatchOptions {
+                near_miss_max_failed: 100,
+                limit: usize::MAX,
+                ..MatchOptions::default()
+            },
+        );
         for p in c.policies.iter().filter(|p| {
             p.item.regions.is_empty()
                 && p.item.status == huiqi_engine::model::Status::Published

@@ -49,7 +49,12 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
         &enterprise,
         args.as_of,
         args.reader.as_ref(),
-        &signals, &MatchOptions { limit: args.limit, ..MatchOptions::default() });
+        &signals,
+        &MatchOptions {
+            limit: args.limit,
+            ..MatchOptions::default()
+        },
+    );
     if args.json {
         let v = serde_json::to_string_pretty(&result).map_err(|e| CliError::Internal(e.into()))?;
         writeln!(out, "{v}")?;

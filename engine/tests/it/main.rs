@@ -2,4 +2,5 @@
 
 mod explain;
 mod properties;
+mod reverse;
 mod support;
