@@ -467,3 +467,62 @@ fn match_prints_three_lists_and_what_to_add() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn reach_counts_who_a_policy_would_reach() {
+    let data = scratch("reach");
+    let data_arg = data.to_str().unwrap();
+    assert!(
+        huiqi(&[
+            "index",
+            "build",
+            "--input",
+            "fixtures",
+            "--out",
+            data_arg,
+            "--embedder",
+            "lexical"
+        ])
+        .status
+        .success()
+    );
+    let o = huiqi(&[
+        "reach",
+        "--policy",
+        "P-B02",
+        "--data",
+        data_arg,
+        "--as-of",
+        "2026-11-21",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["enterprises"], 340);
+    let eligible = v["eligible"].as_u64().unwrap();
+    assert!(eligible >= 1, "{v}");
+    // Every eligible enterprise is in Zhejiang (the policy is Hangzhou's), and counts add up.
+    let by_province = v["by_province"].as_array().unwrap();
+    let sum: u64 = by_province
+        .iter()
+        .map(|g| g["eligible"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, eligible);
+    assert!(
+        by_province
+            .iter()
+            .all(|g| g["eligible"] == 0 || g["key"] == "33"),
+        "{by_province:?}"
+    );
+    assert!(
+        v["sample_eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == "E-0007"),
+        "{v}"
+    );
+    let o = huiqi(&["reach", "--policy", "P-NOPE", "--data", data_arg]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -7,6 +7,7 @@ pub mod fields;
 mod generate;
 mod index;
 mod matching;
+mod reach;
 mod search;
 
 use std::io::Write;
@@ -150,6 +151,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Who a policy would reach (政策找人): counts by region, size and industry and a sample of
+    /// the eligible enterprises, over every enterprise of the snapshot.
+    Reach {
+        /// A policy id in the snapshot, or a JSON file of one policy (e.g. a draft).
+        #[arg(long)]
+        policy: String,
+        #[arg(long, env = "HUIQI_DATA", default_value = "data")]
+        data: PathBuf,
+        /// Evaluation date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Enterprises listed per outcome.
+        #[arg(long, default_value_t = 10)]
+        sample: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write N synthetic enterprises as JSON Lines (deterministic for a seed) and report the
     /// generation rate on stderr.
     Generate {
@@ -277,6 +295,22 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
                 as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
                 reader: reader.as_deref().map(eval::parse_reader).transpose()?,
                 limit,
+                json,
+            },
+            out,
+        ),
+        Command::Reach {
+            policy,
+            data,
+            as_of,
+            sample,
+            json,
+        } => reach::run(
+            reach::Args {
+                policy: &policy,
+                data: &data,
+                as_of: as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
+                sample,
                 json,
             },
             out,

@@ -57,7 +57,8 @@ impl<T> Entry<T> {
     /// Failed clauses, and whether the service area is among them (not fixable by the
     /// enterprise, so such an offer is no near miss).
     fn failures(&self, ev: &Evaluation) -> (usize, bool) {
-        ev.failed().fold((0, false), |(n, area), i| (n + 1, area || i < self.area))
+        ev.failed()
+            .fold((0, false), |(n, area), i| (n + 1, area || i < self.area))
     }
 }
 
@@ -66,6 +67,11 @@ impl<T> Entry<T> {
 pub struct Catalog {
     products: Vec<Entry<Product>>,
     policies: Vec<Entry<Policy>>,
+}
+
+/// An offer's rule as matching uses it: the eligibility rule with the service area in front.
+pub fn offer_rule(rule: &Rule, regions: &[String], industries: &[String]) -> Rule {
+    with_service_area(rule, regions, industries).0
 }
 
 /// `region under [...]` and `industry under [...]` in front of the eligibility rule, so the
@@ -150,7 +156,12 @@ impl Catalog {
             .iter()
             .find(|e| e.item.id == id)
             .map(|e| &e.rule)
-            .or_else(|| self.policies.iter().find(|e| e.item.id == id).map(|e| &e.rule))?;
+            .or_else(|| {
+                self.policies
+                    .iter()
+                    .find(|e| e.item.id == id)
+                    .map(|e| &e.rule)
+            })?;
         Some(rule.explain(facts))
     }
 
@@ -239,7 +250,12 @@ pub struct MatchOptions {
 
 impl Default for MatchOptions {
     fn default() -> Self {
-        MatchOptions { weights: Weights::default(), assumptions: Assumptions::default(), near_miss_max_failed: 2, limit: 50 }
+        MatchOptions {
+            weights: Weights::default(),
+            assumptions: Assumptions::default(),
+            near_miss_max_failed: 2,
+            limit: 50,
+        }
     }
 }
 
@@ -279,7 +295,14 @@ impl Offer<'_> {
 /// Every offer is evaluated and ranked by its numeric score; only the `limit` best of each
 /// list are spelled out (names, failed clauses, benefit working), which keeps a request over
 /// tens of thousands of offers within milliseconds.
-pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: NaiveDate, reader: Option<&Reader>, signals: &Signals, options: &MatchOptions) -> MatchResult {
+pub fn match_enterprise(
+    catalog: &Catalog,
+    enterprise: &Enterprise,
+    as_of: NaiveDate,
+    reader: Option<&Reader>,
+    signals: &Signals,
+    options: &MatchOptions,
+) -> MatchResult {
     let facts = match reader {
         Some(r) => Facts::for_reader(enterprise, as_of, r),
         None => Facts::new(enterprise, as_of),
@@ -311,12 +334,20 @@ pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: Naive
     let loan_rate_bp = candidates
         .iter()
         .filter_map(|c| match c.offer {
-            Offer::Product(e) if c.evaluation.outcome == Outcome::Eligible && !matches!(e.item.kind, ProductKind::BillDiscount | ProductKind::FinancingGuarantee) => Some(e.item.rate_bp.min),
+            Offer::Product(e)
+                if c.evaluation.outcome == Outcome::Eligible
+                    && !matches!(
+                        e.item.kind,
+                        ProductKind::BillDiscount | ProductKind::FinancingGuarantee
+                    ) =>
+            {
+                Some(e.item.rate_bp.min)
+            }
             _ => None,
         })
         .min()
         .unwrap_or(assumptions.loan_rate_bp);
-        let policies: Vec<Candidate<'_>> = catalog
+    let policies: Vec<Candidate<'_>> = catalog
         .policies
         .par_iter()
         .filter(|e| policy_live(&e.item, as_of))
@@ -325,13 +356,28 @@ pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: Naive
             let (failed, area) = e.failures(&evaluation);
             keep((failed, area), evaluation.outcome).then(|| {
                 let (yuan, _) = benefit_yuan(&e.item.benefit, need, loan_rate_bp, assumptions);
-                let score = ScoreBreakdown::policy(&e.item, yuan, as_of, signals, weights, assumptions);
-                Candidate { offer: Offer::Policy(e), evaluation, score, failed }
+                let score =
+                    ScoreBreakdown::policy(&e.item, yuan, as_of, signals, weights, assumptions);
+                Candidate {
+                    offer: Offer::Policy(e),
+                    evaluation,
+                    score,
+                    failed,
+                }
             })
         })
         .collect();
     candidates.extend(policies);
-    let evaluated = catalog.products.iter().filter(|e| product_live(&e.item, as_of)).count() + catalog.policies.iter().filter(|e| policy_live(&e.item, as_of)).count();
+    let evaluated = catalog
+        .products
+        .iter()
+        .filter(|e| product_live(&e.item, as_of))
+        .count()
+        + catalog
+            .policies
+            .iter()
+            .filter(|e| policy_live(&e.item, as_of))
+            .count();
 
     let mut eligible = Vec::new();
     let mut needs_info = Vec::new();
@@ -343,17 +389,32 @@ pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: Naive
             Outcome::Ineligible => near_misses.push(c),
         }
     }
-    let totals = Totals { eligible: eligible.len(), needs_info: needs_info.len(), near_misses: near_misses.len() };
+    let totals = Totals {
+        eligible: eligible.len(),
+        needs_info: needs_info.len(),
+        near_misses: near_misses.len(),
+    };
     // Every needs_info offer counts towards the questions, not only the ones shown.
     let missing: Vec<Vec<&'static str>> = needs_info
-        .par_iter().map(|c| missing_fields(c.offer.rule(), &facts, &c.evaluation)).collect();
+        .par_iter()
+        .map(|c| missing_fields(c.offer.rule(), &facts, &c.evaluation))
+        .collect();
     let ask_next = ask_next(&missing);
 
-    let by_score = |a: &Candidate<'_>, b: &Candidate<'_>| b.score.total.total_cmp(&a.score.total).then_with(|| a.offer.id().cmp(b.offer.id()));
-    let spell = |mut list: Vec<Candidate<'_>>, cmp: &dyn Fn(&Candidate<'_>, &Candidate<'_>) -> std::cmp::Ordering| -> Vec<Match> {
+    let by_score = |a: &Candidate<'_>, b: &Candidate<'_>| {
+        b.score
+            .total
+            .total_cmp(&a.score.total)
+            .then_with(|| a.offer.id().cmp(b.offer.id()))
+    };
+    let spell = |mut list: Vec<Candidate<'_>>,
+                 cmp: &dyn Fn(&Candidate<'_>, &Candidate<'_>) -> std::cmp::Ordering|
+     -> Vec<Match> {
         list.sort_by(|a, b| cmp(a, b));
         list.truncate(options.limit);
-        list.into_iter().map(|c| spell_out(c, &facts, need, loan_rate_bp, assumptions)).collect()
+        list.into_iter()
+            .map(|c| spell_out(c, &facts, need, loan_rate_bp, assumptions))
+            .collect()
     };
     MatchResult {
         enterprise: enterprise.id.clone(),
@@ -361,7 +422,9 @@ pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: Naive
         eligible: spell(eligible, &by_score),
         needs_info: spell(needs_info, &by_score),
         // Near misses: fewest failed clauses first, then score.
-        near_misses: spell(near_misses, &|a, b| a.failed.cmp(&b.failed).then_with(|| by_score(a, b))),
+        near_misses: spell(near_misses, &|a, b| {
+            a.failed.cmp(&b.failed).then_with(|| by_score(a, b))
+        }),
         ask_next,
         totals,
         evaluated,
@@ -369,27 +432,59 @@ pub fn match_enterprise(catalog: &Catalog, enterprise: &Enterprise, as_of: Naive
 }
 
 fn missing_fields(rule: &Rule, facts: &Facts<'_>, evaluation: &Evaluation) -> Vec<&'static str> {
-    rule.unknown_fields(facts, evaluation).into_iter().map(|f| f.def().name).collect()
+    rule.unknown_fields(facts, evaluation)
+        .into_iter()
+        .map(|f| f.def().name)
+        .collect()
 }
 
 /// A ranked candidate with its names, failed clauses, missing facts and benefit working.
-fn spell_out(c: Candidate<'_>, facts: &Facts<'_>, need: Option<&crate::model::FinancingNeed>, loan_rate_bp: i64, a: &Assumptions) -> Match {
+fn spell_out(
+    c: Candidate<'_>,
+    facts: &Facts<'_>,
+    need: Option<&crate::model::FinancingNeed>,
+    loan_rate_bp: i64,
+    a: &Assumptions,
+) -> Match {
     let rule = c.offer.rule();
-    let failed = c.evaluation.failed().map(|i| rule.clauses[i].text.clone()).collect();
+    let failed = c
+        .evaluation
+        .failed()
+        .map(|i| rule.clauses[i].text.clone())
+        .collect();
     let missing = missing_fields(rule, facts, &c.evaluation);
     let mut score = c.score;
     let offer = match c.offer {
         Offer::Product(e) => {
             let p = &e.item;
-            OfferRef { id: p.id.clone(), kind: OfferKind::Product, title: p.name.clone(), label: p.kind.label(), provider: p.institution.clone() }
+            OfferRef {
+                id: p.id.clone(),
+                kind: OfferKind::Product,
+                title: p.name.clone(),
+                label: p.kind.label(),
+                provider: p.institution.clone(),
+            }
         }
         Offer::Policy(e) => {
             let p = &e.item;
             score.benefit = Some(estimate_benefit(&p.benefit, need, loan_rate_bp, a));
-            OfferRef { id: p.id.clone(), kind: OfferKind::Policy, title: p.title.clone(), label: p.kind.label(), provider: p.issuer.clone() }
+            OfferRef {
+                id: p.id.clone(),
+                kind: OfferKind::Policy,
+                title: p.title.clone(),
+                label: p.kind.label(),
+                provider: p.issuer.clone(),
+            }
         }
     };
-    Match { offer, outcome: c.evaluation.outcome, score, evaluation: c.evaluation, failed, missing }
+    Match {
+        offer,
+        outcome: c.evaluation.outcome,
+        score,
+        evaluation: c.evaluation,
+        failed,
+        missing,
+    }
 }
 
 /// Missing facts ranked by how many needs_info offers each would settle.

@@ -14,5 +14,11 @@
 mod forward;
 mod score;
 
-pub use forward::{AskNext, Catalog, Checked, Match, MatchOptions, MatchResult, OfferKind, OfferRef, Totals, match_enterprise};
-pub use score::{Assumptions, BenefitEstimate, NeedFit, ScoreBreakdown, Signals, Weights, benefit_yuan, estimate_benefit};
+pub use forward::{
+    AskNext, Catalog, Checked, Match, MatchOptions, MatchResult, OfferKind, OfferRef, Totals,
+    match_enterprise, offer_rule,
+};
+pub use score::{
+    Assumptions, BenefitEstimate, NeedFit, ScoreBreakdown, Signals, Weights, benefit_yuan,
+    estimate_benefit,
+};

@@ -123,17 +123,30 @@ pub struct BenefitEstimate {
 /// The loan a benefit is computed on: the need's amount and term, or the assumed ones.
 fn loan_terms(benefit: &Benefit, need: Option<&FinancingNeed>, a: &Assumptions) -> (i64, i64) {
     let amount = need.and_then(|n| n.amount).unwrap_or(a.default_amount);
-    let need_months = need.and_then(|n| n.term_months).unwrap_or(a.default_term_months);
-    let months = benefit.duration_months.map_or(need_months, |d| d.min(need_months)).max(0);
+    let need_months = need
+        .and_then(|n| n.term_months)
+        .unwrap_or(a.default_term_months);
+    let months = benefit
+        .duration_months
+        .map_or(need_months, |d| d.min(need_months))
+        .max(0);
     (amount, months)
 }
 
 /// The benefit in yuan before and after caps (numbers only: used to rank every offer).
-pub fn benefit_yuan(benefit: &Benefit, need: Option<&FinancingNeed>, loan_rate_bp: i64, a: &Assumptions) -> (i64, Option<i64>) {
+pub fn benefit_yuan(
+    benefit: &Benefit,
+    need: Option<&FinancingNeed>,
+    loan_rate_bp: i64,
+    a: &Assumptions,
+) -> (i64, Option<i64>) {
     let (amount, months) = loan_terms(benefit, need, a);
     let share = benefit.percent_bp.unwrap_or(0);
     // yuan = amount × rate_bp/10000 × share_bp/10000 × months/12, in integer arithmetic.
-    let yearly = |rate_bp: i64, share_bp: i64| -> i64 { (i128::from(amount) * i128::from(rate_bp) * i128::from(share_bp) * i128::from(months) / (10_000 * 10_000 * 12)) as i64 };
+    let yearly = |rate_bp: i64, share_bp: i64| -> i64 {
+        (i128::from(amount) * i128::from(rate_bp) * i128::from(share_bp) * i128::from(months)
+            / (10_000 * 10_000 * 12)) as i64
+    };
     let raw = match benefit.basis {
         BenefitBasis::Interest => yearly(loan_rate_bp, share),
         BenefitBasis::Lpr => yearly(a.lpr_bp, share),
@@ -143,7 +156,13 @@ pub fn benefit_yuan(benefit: &Benefit, need: Option<&FinancingNeed>, loan_rate_b
         BenefitBasis::LenderLoss | BenefitBasis::BridgeFunding => 0,
     };
     let years = ((months + 11) / 12).max(1);
-    let cap = [benefit.cap_per_enterprise, benefit.cap_per_year.map(|c| c * years)].into_iter().flatten().min();
+    let cap = [
+        benefit.cap_per_enterprise,
+        benefit.cap_per_year.map(|c| c * years),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     match cap {
         Some(c) if raw > c => (c, Some(c)),
         _ => (raw, None),
@@ -152,21 +171,48 @@ pub fn benefit_yuan(benefit: &Benefit, need: Option<&FinancingNeed>, loan_rate_b
 
 /// Estimates a policy's benefit for a loan of the need's amount and term at `loan_rate_bp`,
 /// with the working shown.
-pub fn estimate_benefit(benefit: &Benefit, need: Option<&FinancingNeed>, loan_rate_bp: i64, a: &Assumptions) -> BenefitEstimate {
+pub fn estimate_benefit(
+    benefit: &Benefit,
+    need: Option<&FinancingNeed>,
+    loan_rate_bp: i64,
+    a: &Assumptions,
+) -> BenefitEstimate {
     use crate::text::{money, percent};
     let (amount, months) = loan_terms(benefit, need, a);
     let share = benefit.percent_bp.unwrap_or(0);
     let (yuan, capped) = benefit_yuan(benefit, need, loan_rate_bp, a);
     let basis = match benefit.basis {
-        BenefitBasis::Interest => format!("{} × {} × {} × {months}个月", money(amount), percent(loan_rate_bp), percent(share)),
-        BenefitBasis::Lpr => format!("{} × LPR {} × {} × {months}个月", money(amount), percent(a.lpr_bp), percent(share)),
-        BenefitBasis::RatePoints => format!("{} × {} × {months}个月", money(amount), percent(share)),
-        BenefitBasis::GuaranteeFee => format!("{} × 担保费率 {} × {} × {months}个月", money(amount), percent(a.guarantee_fee_bp), percent(share)),
+        BenefitBasis::Interest => format!(
+            "{} × {} × {} × {months}个月",
+            money(amount),
+            percent(loan_rate_bp),
+            percent(share)
+        ),
+        BenefitBasis::Lpr => format!(
+            "{} × LPR {} × {} × {months}个月",
+            money(amount),
+            percent(a.lpr_bp),
+            percent(share)
+        ),
+        BenefitBasis::RatePoints => {
+            format!("{} × {} × {months}个月", money(amount), percent(share))
+        }
+        BenefitBasis::GuaranteeFee => format!(
+            "{} × 担保费率 {} × {} × {months}个月",
+            money(amount),
+            percent(a.guarantee_fee_bp),
+            percent(share)
+        ),
         BenefitBasis::Fixed => "定额".to_string(),
-        BenefitBasis::LenderLoss | BenefitBasis::BridgeFunding => "增信/转贷支持，无直接资金".to_string(),
+        BenefitBasis::LenderLoss | BenefitBasis::BridgeFunding => {
+            "增信/转贷支持，无直接资金".to_string()
+        }
     };
     match capped {
-        Some(c) => BenefitEstimate { yuan, basis: format!("{basis}，封顶{}", money(c)) },
+        Some(c) => BenefitEstimate {
+            yuan,
+            basis: format!("{basis}，封顶{}", money(c)),
+        },
         None => BenefitEstimate { yuan, basis },
     }
 }
