@@ -320,3 +320,56 @@ fn an_empty_data_folder_says_how_to_build() {
     let err = Store::open(&scratch.0).unwrap_err();
     assert!(err.to_string().contains("huiqi index build"), "{err}");
 }
+
+#[test]
+fn e5_semantic_search_finds_meaning_without_shared_words() {
+    let e5 = huiqi_index::embed::e5::E5::load_default().unwrap_or_else(|e| {
+        panic!("the e5 embedder is required here: {e} (scripts/test fetches it)")
+    });
+    let scratch = Scratch::new("snap-e5");
+    let data = scratch.0.join("data");
+    build(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
+        &data,
+        &e5,
+        &Silent,
+    )
+    .unwrap();
+    let snap = Store::open(&data).unwrap().current();
+    assert!(
+        snap.manifest
+            .embedder
+            .id
+            .starts_with("multilingual-e5-small")
+    );
+    let top_product = |query: &str| -> huiqi_engine::Product {
+        let hits = snap.semantic(&e5, query, snap.vectors.len()).unwrap();
+        hits.iter()
+            .filter_map(|(id, _)| snap.product(id))
+            .find(|p| p.item.status == huiqi_engine::model::Status::Published)
+            .map(|p| p.item.clone())
+            .unwrap()
+    };
+    // "The account is empty and wages are due at month end": no word in common with the answer,
+    // a working-capital credit loan.
+    let query = "账上没钱了，月底发不出工资";
+    let p = top_product(query);
+    assert_eq!(
+        p.kind,
+        huiqi_engine::model::ProductKind::CreditLoan,
+        "{} {}",
+        p.id,
+        p.name
+    );
+    let words = huiqi_index::text::query_terms(query);
+    let text = format!("{}{}", p.name, p.description);
+    assert!(
+        words.iter().all(|w| !text.contains(w.as_str())),
+        "{words:?} appear in {text}"
+    );
+    // "Won a government tender, need to advance money before work starts" → 政采贷.
+    assert_eq!(
+        top_product("在政府招标中了标，开工需要先垫资").kind,
+        huiqi_engine::model::ProductKind::ProcurementLoan
+    );
+}
