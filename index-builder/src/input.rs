@@ -154,35 +154,25 @@ fn read_json<T: DeserializeOwned>(
         let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
         text[..offset].matches('\n').count() + 1
     };
-    let raws: Vec<&RawValue> = match text.trim_start().starts_with('[') {
-        true => match serde_json::from_str::<Vec<&RawValue>>(text) {
-            Ok(v) => v,
-            Err(e) => {
-                report.push(
-                    Issue::error(
-                        path,
-                        Some(e.line()),
-                        format!("not valid JSON: {}", serde_message(&e)),
-                    )
-                    .at_column(e.column()),
-                );
-                return Vec::new();
-            }
-        },
-        false => match serde_json::from_str::<&RawValue>(text) {
-            Ok(v) => vec![v],
-            Err(e) => {
-                report.push(
-                    Issue::error(
-                        path,
-                        Some(e.line()),
-                        format!("not valid JSON: {}", serde_message(&e)),
-                    )
-                    .at_column(e.column()),
-                );
-                return Vec::new();
-            }
-        },
+    // An array of records, or one record on its own.
+    let parsed = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<&RawValue>>(text)
+    } else {
+        serde_json::from_str::<&RawValue>(text).map(|v| vec![v])
+    };
+    let raws = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            report.push(
+                Issue::error(
+                    path,
+                    Some(e.line()),
+                    format!("not valid JSON: {}", serde_message(&e)),
+                )
+                .at_column(e.column()),
+            );
+            return Vec::new();
+        }
     };
     let mut out = Vec::new();
     for raw in raws {

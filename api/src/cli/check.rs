@@ -69,11 +69,7 @@ pub(super) fn run(inputs: &[String], json: bool, out: &mut dyn Write) -> CliResu
         )?;
     }
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&json_out).map_err(|e| CliError::Internal(e.into()))?
-        )?;
+        super::write_json(out, &json_out)?;
     }
     if errors > 0 {
         return Err(CliError::Input(format!("{errors} error(s) found")));

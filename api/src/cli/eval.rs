@@ -37,12 +37,7 @@ pub(super) fn run(args: Args, out: &mut dyn Write) -> CliResult {
             "rule": rule.expr.to_string(),
             "explanation": explanation,
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| CliError::Internal(e.into()))?
-        )?;
-        return Ok(());
+        return super::write_json(out, &doc);
     }
     writeln!(
         out,

@@ -56,9 +56,7 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
         },
     );
     if args.json {
-        let v = serde_json::to_string_pretty(&result).map_err(|e| CliError::Internal(e.into()))?;
-        writeln!(out, "{v}")?;
-        return Ok(());
+        return super::write_json(out, &result);
     }
     let facts = match &args.reader {
         Some(r) => Facts::for_reader(&enterprise, args.as_of, r),

@@ -324,6 +324,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
     }
 }
 
+/// Prints `value` as pretty JSON (the `--json` output of every command).
+fn write_json(out: &mut dyn Write, value: &impl serde::Serialize) -> CliResult {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.into()))?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
 /// Reads rule text from `arg`: the contents of a file if it names one, else `arg` itself.
 fn rule_source(arg: &str) -> Result<(String, Option<PathBuf>), CliError> {
     let path = PathBuf::from(arg);

@@ -68,12 +68,7 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
             "by_province": r.by_province, "by_city": r.by_city, "by_size": r.by_size, "by_section": r.by_section,
             "sample_eligible": sample(Outcome::Eligible), "sample_needs_info": sample(Outcome::NeedsInfo),
         });
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&doc).map_err(|e| CliError::Internal(e.into()))?
-        )?;
-        return Ok(());
+        return super::write_json(out, &doc);
     }
     writeln!(
         out,

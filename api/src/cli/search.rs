@@ -58,12 +58,7 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
                 .iter()
                 .map(|(id, doc, title, kind, sim)| serde_json::json!({"id": id, "doc": doc, "title": title, "kind": kind, "similarity": sim}))
                 .collect();
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&v).map_err(|e| CliError::Internal(e.into()))?
-            )?;
-            return Ok(());
+            return super::write_json(out, &v);
         }
         let table: Vec<Vec<String>> = rows
             .iter()
@@ -94,12 +89,7 @@ pub(super) fn run(args: Args<'_>, out: &mut dyn Write) -> CliResult {
         .search(args.query, &args.filters, args.limit)
         .map_err(super::index_error)?;
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&hits).map_err(|e| CliError::Internal(e.into()))?
-        )?;
-        return Ok(());
+        return super::write_json(out, &hits);
     }
     if hits.is_empty() {
         writeln!(out, "no products or policies match {:?}", args.query)?;
