@@ -169,7 +169,7 @@ fn main() {
     let n: u64 = std::env::var("HUIQI_BENCH_SCOPES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(if full { 1_000_000 } else { 2_000 });
     let scopes: Vec<(String, String)> = huiqi_engine::synthetic::enterprises(2026, n)
         .map(|e| (e.id, e.business_scope.unwrap_or_default()))
         .collect();

@@ -27,7 +27,6 @@ use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::{Snippet, SnippetGenerator};
 use tantivy::tokenizer::{
     LowerCaser, RemoveLongFilter, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream,
     Tokenizer,
@@ -280,14 +279,11 @@ impl TextIndex {
         let query = BooleanQuery::new(clauses);
 
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-        let mut snippets = SnippetGenerator::create(&searcher, &query, f.body)?;
-        // tantivy counts the fragment length in bytes; a CJK character takes three.
-        snippets.set_max_num_chars(SNIPPET_CHARS * 3);
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let body = first_str(&doc, f.body);
-            let snippet = render_snippet(&snippets.snippet(body), body, SNIPPET_CHARS);
+            let snippet = snippet_for(body, &terms, SNIPPET_CHARS);
             hits.push(TextHit {
                 id: first_str(&doc, f.id).to_string(),
                 doc: DocKind::parse(first_str(&doc, f.doc)).ok_or_else(|| Error::Snapshot {
@@ -719,13 +715,28 @@ fn first_str(doc: &TantivyDocument, field: Field) -> &str {
     doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("")
 }
 
-/// Plain text of a snippet with `【` `】` around the matched terms, whitespace runs collapsed,
-/// at most `max_chars` characters; the start of `body` when nothing in it matched.
-fn render_snippet(snippet: &Snippet, body: &str, max_chars: usize) -> String {
-    if snippet.highlighted().is_empty() {
+/// Plain text of a snippet with `【` `】` around the query's terms, whitespace runs collapsed,
+/// at most `max_chars` characters; the start of `body` when none of them occurs in it.
+///
+/// The terms are located in the text directly rather than through tantivy's snippet
+/// generator: jieba's search mode emits overlapping tokens whose offsets go backwards, which
+/// that generator does not expect (it underflows an offset and panics in debug builds).
+fn snippet_for(body: &str, terms: &[String], max_chars: usize) -> String {
+    // ASCII lowercasing keeps byte offsets, and the query terms are lowercase.
+    let haystack = body.to_ascii_lowercase();
+    let highlights: Vec<std::ops::Range<usize>> = terms
+        .iter()
+        .filter(|t| !t.is_empty())
+        .flat_map(|t| {
+            haystack
+                .match_indices(t.as_str())
+                .map(|(i, m)| i..i + m.len())
+        })
+        .collect();
+    if highlights.is_empty() {
         return collapse_whitespace(body).chars().take(max_chars).collect();
     }
-    mark(snippet.fragment(), snippet.highlighted(), max_chars)
+    mark(body, &highlights, max_chars)
 }
 
 /// `fragment` with the byte ranges `highlights` inside `【` `】`, cut to a window of at most
@@ -862,6 +873,17 @@ mod tests {
             "{out}"
         );
         // A body with no match gives its start.
-        assert_eq!(render_snippet(&Snippet::empty(), "甲 \n 乙丙", 3), "甲 乙");
+        assert_eq!(snippet_for("甲 \n 乙丙", &["丁".to_string()], 3), "甲 乙");
+        // Overlapping terms from jieba's search mode (研发费用 and 研发) make one mark, and ASCII
+        // matches ignore case.
+        let terms = [
+            "研发费用".to_string(),
+            "研发".to_string(),
+            "iso9001".to_string(),
+        ];
+        assert_eq!(
+            snippet_for("支持研发费用与ISO9001认证", &terms, 60),
+            "支持【研发费用】与【ISO9001】认证"
+        );
     }
 }
