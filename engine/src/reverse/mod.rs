@@ -75,8 +75,9 @@ pub enum ReverseError {
         field: &'static str,
         label: &'static str,
     },
-    /// The rule's clauses do not correspond to its expression (it was altered after compiling).
-    #[error("the rule's clauses do not match its expression; compile the rule again")]
+    /// The rule's clause list no longer matches its compiled tree (it was altered after
+    /// compiling).
+    #[error("the rule's clauses do not match its compiled form; compile the rule again")]
     Inconsistent,
     /// A store holds at most 4,294,967,294 rows.
     #[error("{0} rows exceed the store's limit of 4,294,967,294")]

@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::ReverseError;
 use crate::fields::{FieldId, FieldType};
-use crate::rule::{Clause, CmpOp, Expr, Func, Rule, Test, months_between, years_between};
+use crate::rule::{Clause, CmpOp, Func, Node, Rule, Test, months_between, years_between};
 
 /// A rule compiled for scanning an [`EnterpriseStore`](super::EnterpriseStore) with
 /// [`reach`](super::reach).
@@ -78,19 +78,9 @@ impl CompiledPredicate {
     /// # Errors
     /// - [`ReverseError::PersonalText`] when a clause tests personal free text (a legal
     ///   representative's name, ID number or phone), which is not stored for reach.
-    /// - [`ReverseError::Inconsistent`] when the rule's clauses no longer match its expression.
+    /// - [`ReverseError::Inconsistent`] when the rule's clause list was altered after compiling.
     pub fn compile(rule: &Rule, as_of: NaiveDate) -> Result<CompiledPredicate, ReverseError> {
-        let mut next = 0;
-        let mut folded = vec![false; rule.clauses.len()];
-        let root = shape(&rule.expr, &mut next, &mut folded).ok_or(ReverseError::Inconsistent)?;
-        if next != rule.clauses.len()
-            || folded
-                .iter()
-                .zip(&rule.clauses)
-                .any(|(f, c)| *f != c.negated)
-        {
-            return Err(ReverseError::Inconsistent);
-        }
+        let root = shape(&rule.root, rule.clauses.len()).ok_or(ReverseError::Inconsistent)?;
         let leaves = rule
             .clauses
             .iter()
@@ -115,36 +105,25 @@ impl CompiledPredicate {
     }
 }
 
-/// Rebuilds the rule's tree from its expression exactly as the rule compiler does: leaves
-/// numbered in text order, and a `not` directly over a leaf folded into it (once).
-fn shape(e: &Expr, next: &mut usize, folded: &mut [bool]) -> Option<PNode> {
-    Some(match e {
-        Expr::Const(b) => PNode::Const(*b),
-        Expr::And(items) => PNode::And(
+/// The rule's compiled tree (clauses numbered in text order, `not` over a clause already
+/// folded into it) as the scan's tree; `None` when it names a clause the rule does not have.
+fn shape(n: &Node, clauses: usize) -> Option<PNode> {
+    Some(match n {
+        Node::Const(b) => PNode::Const(*b),
+        Node::And(items) => PNode::And(
             items
                 .iter()
-                .map(|i| shape(i, next, folded))
+                .map(|i| shape(i, clauses))
                 .collect::<Option<_>>()?,
         ),
-        Expr::Or(items) => PNode::Or(
+        Node::Or(items) => PNode::Or(
             items
                 .iter()
-                .map(|i| shape(i, next, folded))
+                .map(|i| shape(i, clauses))
                 .collect::<Option<_>>()?,
         ),
-        Expr::Not(inner) => match shape(inner, next, folded)? {
-            PNode::Leaf(i) if !folded[i] => {
-                folded[i] = true;
-                PNode::Leaf(i)
-            }
-            n => PNode::Not(Box::new(n)),
-        },
-        Expr::Flag(_) | Expr::Cmp(_) => {
-            let i = *next;
-            *next += 1;
-            folded.get(i)?;
-            PNode::Leaf(i)
-        }
+        Node::Not(inner) => PNode::Not(Box::new(shape(inner, clauses)?)),
+        Node::Clause(i) => (*i < clauses).then_some(PNode::Leaf(*i))?,
     })
 }
 

@@ -14,6 +14,7 @@ mod json;
 mod parser;
 
 pub use ast::{Cmp, Expr, Func, Literal, Num, Op, Unit};
+pub(crate) use compile::Node;
 pub use compile::{Clause, CmpOp, Rule, Test, compile};
 pub use error::{ErrorKind, Location, RuleError, RuleErrors};
 pub use eval::{Evaluation, Facts, Outcome, Verdict, months_between, years_between};
