@@ -13,6 +13,7 @@ use crate::model::Enterprise;
 
 /// A credit-information category (信用信息类别), the unit of consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 登记注册信息 (public registration data).

@@ -13,6 +13,7 @@ use super::{ConsentGrant, FinancingNeed};
 
 /// One enterprise (or 个体工商户 / 农民专业合作社) as the platform knows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Enterprise {
     /// Platform id, stable across updates (e.g. `E000123`).
@@ -97,6 +98,7 @@ impl_is_empty!(
 
 /// 登记注册信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// GB/T 2260 six-digit code of the registered address (county level where known).
@@ -122,6 +124,7 @@ pub struct Registration {
 
 /// 规模指标 (the inputs of the size classification).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scale {
     /// 从业人员, persons.
@@ -143,6 +146,7 @@ pub struct Scale {
 
 /// 纳税信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TaxInfo {
     /// 纳税信用等级: A / B / M / C / D.
@@ -161,6 +165,7 @@ pub struct TaxInfo {
 
 /// 司法信息 and 失信记录.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Judicial {
     /// 列入严重失信主体名单 (失信被执行人 and similar lists).
@@ -179,6 +184,7 @@ pub struct Judicial {
 
 /// 社会保险信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SocialInsurance {
     /// 参保职工人数.
@@ -191,6 +197,7 @@ pub struct SocialInsurance {
 
 /// 知识产权信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IntellectualProperty {
     /// 有效发明专利.
@@ -209,6 +216,7 @@ pub struct IntellectualProperty {
 
 /// 不动产登记信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RealEstate {
     /// Owns registered real estate that could be mortgaged.
@@ -221,6 +229,7 @@ pub struct RealEstate {
 
 /// 科技研发信息 and 资质.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Technology {
     /// 高新技术企业 certificate in force.
@@ -245,6 +254,7 @@ pub struct Technology {
 
 /// 进出口信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Trade {
     /// Has an import/export record with customs.
@@ -260,6 +270,7 @@ pub struct Trade {
 
 /// 生态环境领域信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// 环保信用评价: 绿牌 / 蓝牌 / 黄牌 / 红牌 / 黑牌.
@@ -272,6 +283,7 @@ pub struct Environment {
 
 /// 水电气费缴纳信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Utilities {
     /// Months of uninterrupted on-time payment.
@@ -284,6 +296,7 @@ pub struct Utilities {
 
 /// 新型农业经营主体 and 涉农类清单信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Agriculture {
     /// 新型农业经营主体 type: 家庭农场 / 农民专业合作社 / 农业产业化龙头企业 / 农业社会化服务组织; `无` if none.
@@ -299,6 +312,7 @@ pub struct Agriculture {
 
 /// 公共资源交易信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PublicResource {
     /// Contracts won in public tendering in the last three years.
@@ -311,6 +325,7 @@ pub struct PublicResource {
 
 /// 信贷记录 as the enterprise declares it or the credit report shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreditHistory {
     /// Has ever had a bank loan (false = a 首贷户 candidate).
@@ -329,6 +344,7 @@ pub struct CreditHistory {
 
 /// 法定代表人信息 (personal data: masked unless the reader is entitled).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LegalRepresentative {
     pub name: String,
@@ -346,6 +362,7 @@ pub struct LegalRepresentative {
 
 /// 股东及出资信息.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Shareholder {
     pub name: String,

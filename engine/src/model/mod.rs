@@ -11,6 +11,7 @@ macro_rules! labelled_enum {
     ($(#[$m:meta])* pub enum $name:ident { $($(#[$vm:meta])* $variant:ident = $label:literal,)* }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $($(#[$vm])* #[serde(rename = $label)] $variant,)*
         }
@@ -44,10 +45,12 @@ use crate::rule::Expr;
 
 /// An eligibility rule as it appears in input files: rule-language text, or its JSON form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum RuleSpec {
     Text(String),
-    Json(Expr),
+    /// The rule's JSON form (see docs/rules.md).
+    Json(#[cfg_attr(feature = "schema", schemars(with = "serde_json::Value"))] Expr),
 }
 
 impl RuleSpec {
@@ -63,6 +66,7 @@ impl RuleSpec {
 
 /// A closed range of integers, e.g. an amount in yuan or a term in months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     pub min: i64,
@@ -87,6 +91,7 @@ labelled_enum! {
 
 /// What the enterprise wants to borrow (融资需求).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FinancingNeed {
     /// Amount wanted, yuan.
@@ -111,6 +116,7 @@ pub struct FinancingNeed {
 
 /// Who reads enterprise data: the role, and for institutions which one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reader {
     pub role: Role,
@@ -121,6 +127,7 @@ pub struct Reader {
 
 /// The platform's roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Enterprise,
@@ -132,6 +139,7 @@ pub enum Role {
 
 /// Who a consent grant is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Grantee {
     /// Every reader with this role.
@@ -142,6 +150,7 @@ pub enum Grantee {
 
 /// The enterprise's authorisation (授权) for one credit-information category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentGrant {
     pub category: Category,
@@ -153,6 +162,7 @@ pub struct ConsentGrant {
 
 /// Lifecycle of a product or policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,

@@ -32,6 +32,7 @@ labelled_enum! {
 
 /// What the benefit is computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BenefitBasis {
     /// A share (`percent_bp`) of the interest actually paid.
@@ -52,6 +53,7 @@ pub enum BenefitBasis {
 
 /// The benefit a policy grants (支持标准).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Benefit {
     pub basis: BenefitBasis,
@@ -76,6 +78,7 @@ pub struct Benefit {
 
 /// When applications are accepted (申报时间).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ impl Window {
 
 /// Where the policy was published (文号, 链接).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SourceRef {
     /// 文号, e.g. `某府办规〔2025〕3号`.
@@ -106,6 +110,7 @@ pub struct SourceRef {
 
 /// An example enterprise with the outcome the policy office expects (golden data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyCase {
     /// What the case illustrates, e.g. `"研发比例不足4%，不符合"`.
@@ -118,6 +123,7 @@ pub struct PolicyCase {
 
 /// One support policy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub id: String,

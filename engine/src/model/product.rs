@@ -42,6 +42,7 @@ labelled_enum! {
 
 /// One financing product with its 准入条件.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     pub id: String,
