@@ -9,6 +9,7 @@ mod index;
 mod matching;
 mod reach;
 mod search;
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -179,6 +180,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the HTTP API (the main job): on first start it builds the index from the fixtures,
+    /// stores the fixture enterprises and prints a demo token for each role.
+    Serve(crate::config::ServeArgs),
     /// List the fields rules can use.
     Fields {
         /// As a Markdown table (the one in docs/rules.md).
@@ -321,6 +325,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             out: file,
         } => generate::run(count, seed, file.as_deref(), out),
         Command::Fields { markdown } => fields::run(markdown, out),
+        Command::Serve(args) => serve::run(&args, out),
     }
 }
 
