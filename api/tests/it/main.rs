@@ -1,0 +1,7 @@
+//! The `huiqi` binary and the HTTP API as their users meet them. One test binary, a module
+//! per feature.
+
+mod cli;
+mod http_errors;
+mod http_outreach;
+mod support;
