@@ -186,7 +186,11 @@ pub fn view(e: &Enterprise, revision: i64, reader: &Reader, on: NaiveDate) -> Pr
         .filter(|&c| !e.permits(c, reader, on))
         .collect();
     for c in &withheld {
-        clear_category(&mut out, *c);
+        // Personal data is masked below rather than removed: the reader learns there is a
+        // legal representative (张*, 138****1234) but not who.
+        if !matches!(c, Category::LegalRep | Category::Shareholders) {
+            clear_category(&mut out, *c);
+        }
     }
     let own = reader.role == Role::Enterprise && reader.org.as_deref() == Some(e.id.as_str());
     let personal_ok = own || e.permits(Category::LegalRep, reader, on);
@@ -226,8 +230,8 @@ fn clear_category(e: &mut Enterprise, c: Category) {
         Category::Agriculture => e.agriculture = Default::default(),
         Category::PublicResource => e.public_resource = Default::default(),
         Category::Credit => e.credit = Default::default(),
-        Category::LegalRep => e.legal_rep = None,
-        Category::Shareholders => e.shareholders = None,
+        // Masked by `view`, never cleared.
+        Category::LegalRep | Category::Shareholders => {}
     }
 }
 

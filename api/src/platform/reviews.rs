@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use huiqi_engine::matching::OfferKind;
 use huiqi_engine::model::Role;
 use huiqi_engine::rule::{Explanation, Facts, Outcome};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -221,6 +222,16 @@ impl Platform {
         offered: &[&ExplainedMatch],
     ) -> Result<HashMap<(String, u32), ReviewState>> {
         let now = self.now();
+        let snapshot = self.snapshot();
+        // Products are recorded under their institution's id, which is what an institution's
+        // scope (and so its statistics) names; policies under their issuer.
+        let provider = |m: &ExplainedMatch| match m.result.offer.kind {
+            OfferKind::Product => snapshot.product(&m.result.offer.id).map_or_else(
+                || m.result.offer.provider.clone(),
+                |p| p.item.institution_id.clone(),
+            ),
+            OfferKind::Policy => m.result.offer.provider.clone(),
+        };
         self.db.write(|tx| {
             for m in offered {
                 recommend(
@@ -230,7 +241,7 @@ impl Platform {
                         offer_kind: kind_name(m.result.offer.kind),
                         offer_id: &m.result.offer.id,
                         offer_version: i64::from(m.version),
-                        provider: &m.result.offer.provider,
+                        provider: &provider(m),
                         outcome: m.result.outcome,
                         score: f64::from(m.result.score.total),
                         source: "match",

@@ -129,7 +129,7 @@ impl Platform {
     pub async fn stats(&self, actor: &Actor) -> Result<Stats> {
         let s = slice(actor)?;
         // Enterprise-level figures read the enterprises table itself, filtered by id.
-        let ent_where = s.enterprises.replace("enterprise_id", "id");
+        let ent_where = s.enterprises.replacen("enterprise_id", "id", 1);
         let rec = s.recommendations;
         let notif = if actor.is(Role::Institution) {
             "0"
