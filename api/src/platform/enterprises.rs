@@ -282,12 +282,14 @@ impl Platform {
     }
 
     /// Creates or replaces one enterprise's profile.
-    pub async fn upsert_enterprise(&self, actor: &Actor, e: Enterprise) -> Result<Upserted> {
+    ///
+    /// Blocking (SQLite, the columnar store and the re-match): call it off the async runtime.
+    pub fn upsert_enterprise(&self, actor: &Actor, e: Enterprise) -> Result<Upserted> {
         let exists = self.profile(&e.id).is_some();
         self.writable(actor, &e.id, exists)?;
         validate_profile(&e)?;
         let (upserted, entry) = self.store_profile(actor, e)?;
-        self.audit.append(entry.into_iter().collect()).await?;
+        self.audit.append_blocking(entry.into_iter().collect())?;
         Ok(upserted)
     }
 
@@ -375,7 +377,9 @@ impl Platform {
 
     /// Processes one batch of a bulk upload: each line is parsed, checked and stored on its
     /// own, so a bad line never blocks the good ones.
-    pub async fn bulk_upsert(
+    ///
+    /// Blocking, as [`Platform::upsert_enterprise`].
+    pub fn bulk_upsert(
         &self,
         actor: &Actor,
         lines: Vec<(usize, String)>,
@@ -434,7 +438,7 @@ impl Platform {
                 Err(err) => return Err(err),
             }
         }
-        self.audit.append(entries).await
+        self.audit.append_blocking(entries)
     }
 
     /// Removes an enterprise and everything about it except the audit log (admins, or the

@@ -91,6 +91,9 @@ pub struct Platform {
     pub jobs_wake: Notify,
     /// Wakes the webhook sender (a delivery was queued).
     pub deliveries_wake: Notify,
+    /// Wakes loops that only sleep between rounds (reminders) when the server stops. Kept
+    /// apart from `jobs_wake` so a queued job's single wake-up is never taken by them.
+    stop_wake: Notify,
     stopping: AtomicBool,
 }
 
@@ -132,6 +135,7 @@ impl Platform {
             metrics: crate::metrics::Metrics::default(),
             jobs_wake: Notify::new(),
             deliveries_wake: Notify::new(),
+            stop_wake: Notify::new(),
             stopping: AtomicBool::new(false),
         };
         if !platform.is_seeded()? {
@@ -168,6 +172,7 @@ impl Platform {
         self.stopping.store(true, Ordering::SeqCst);
         self.jobs_wake.notify_waiters();
         self.deliveries_wake.notify_waiters();
+        self.stop_wake.notify_waiters();
     }
 
     pub fn is_stopping(&self) -> bool {

@@ -608,6 +608,25 @@ impl Platform {
         if todo.is_empty() {
             return Ok(0);
         }
+        // As in a job: the audit entries go before the notifications they describe.
+        let entries: Vec<Entry> = todo
+            .iter()
+            .map(|(checked, kind, _, _)| {
+                let mut e = super::Actor::system().entry(
+                    "notification.create",
+                    format!("enterprise:{}", profile.enterprise.id),
+                    Purpose::PolicyOutreach,
+                );
+                e.detail = Some(serde_json::json!({
+                    "policy": checked.item.id,
+                    "version": checked.item.version,
+                    "kind": kind.as_str(),
+                    "source": "rematch",
+                }));
+                e
+            })
+            .collect();
+        self.audit.append_blocking(entries)?;
         let now = self.now();
         let created = self.db.write(|tx| {
             let mut created = 0;
@@ -714,6 +733,8 @@ impl Platform {
     pub async fn reminder_loop(self: Arc<Self>) {
         let every = Duration::from_secs(self.config.jobs.reminder_interval_secs);
         loop {
+            // Registered before the check, so a stop in between still wakes the sleep below.
+            let stopped = self.stop_wake.notified();
             if self.is_stopping() {
                 return;
             }
@@ -724,10 +745,9 @@ impl Platform {
                 Ok(Err(e)) => tracing::error!(error = %e, "reminders failed"),
                 Err(e) => tracing::error!(error = %e, "reminders panicked"),
             }
-            let wake = self.jobs_wake.notified();
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = wake => {}
+                _ = stopped => {}
             }
         }
     }

@@ -225,7 +225,7 @@ async fn upsert_enterprise(
     actor: Actor,
     Json(e): Json<Enterprise>,
 ) -> Result<Response> {
-    let u = s.platform.upsert_enterprise(&actor, e).await?;
+    let u = blocking(&s, move |p| p.upsert_enterprise(&actor, e)).await?;
     let status = if u.result == "created" {
         StatusCode::CREATED
     } else {
@@ -251,6 +251,21 @@ async fn put_enterprise(
 
 /// Reads JSON Lines as they arrive, in batches, so an upload of any size holds only one
 /// batch in memory; stops (keeping what was stored) past the size limit.
+/// Stores one batch of a bulk upload on the blocking pool; the report travels with it.
+async fn bulk_batch(
+    s: &AppState,
+    actor: &Actor,
+    lines: Vec<(usize, String)>,
+    mut report: BulkReport,
+) -> Result<BulkReport> {
+    let actor = actor.clone();
+    blocking(s, move |p| {
+        p.bulk_upsert(&actor, lines, &mut report)?;
+        Ok(report)
+    })
+    .await
+}
+
 async fn bulk_upsert(
     State(s): State<AppState>,
     actor: Actor,
@@ -313,9 +328,7 @@ async fn bulk_upsert(
             line_no += 1;
             take_line(line_no, &raw[..raw.len() - 1], &mut batch, &mut report);
             if batch.len() >= BATCH {
-                s.platform
-                    .bulk_upsert(&actor, std::mem::take(&mut batch), &mut report)
-                    .await?;
+                report = bulk_batch(&s, &actor, std::mem::take(&mut batch), report).await?;
             }
         }
     }
@@ -323,7 +336,7 @@ async fn bulk_upsert(
         line_no += 1;
         take_line(line_no, &pending, &mut batch, &mut report);
     }
-    s.platform.bulk_upsert(&actor, batch, &mut report).await?;
+    report = bulk_batch(&s, &actor, batch, report).await?;
     let status = if report.stopped.is_some() {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {

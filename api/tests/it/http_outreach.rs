@@ -382,6 +382,23 @@ async fn a_changed_profile_is_notified_of_newly_fitting_policies() {
         mine,
         vec![("E-GREEN-1".to_string(), "policy_match".to_string())]
     );
+    // Each re-match notification has its audit entry, like a job's.
+    let stored: i64 = h
+        .platform
+        .db
+        .read(|c| {
+            c.query_row(
+                "SELECT count(*) FROM notifications WHERE enterprise_id = 'E-GREEN-1'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    let audited = audit_targets(&h, "notification.create")
+        .iter()
+        .filter(|t| *t == "enterprise:E-GREEN-1")
+        .count();
+    assert_eq!(audited as i64, stored);
 
     // The same profile again changes nothing and notifies nothing.
     let a = h
