@@ -2,6 +2,10 @@
 //! per feature.
 
 mod cli;
+mod http_access;
+mod http_delivery;
 mod http_errors;
 mod http_outreach;
+mod http_stats;
+mod serve;
 mod support;
