@@ -616,7 +616,7 @@ fn segments(sentence: &str) -> Vec<(usize, usize, bool)> {
     let c = compiled();
     let mut out: Vec<(usize, usize, bool)> = Vec::new();
     let mut start = 0;
-    let mut push = |s: usize, e: usize, out: &mut Vec<(usize, usize, bool)>| {
+    let push = |s: usize, e: usize, out: &mut Vec<(usize, usize, bool)>| {
         let seg = &sentence[s..e];
         let excl = c.exclusion.is_match(seg);
         if excl && seg.trim_start().starts_with('不') && !out.is_empty() {
