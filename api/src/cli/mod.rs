@@ -3,6 +3,7 @@
 
 mod check;
 mod eval;
+mod extract;
 pub mod fields;
 mod generate;
 mod index;
@@ -92,6 +93,19 @@ pub enum Command {
         #[arg(long)]
         reader: Option<String>,
         /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read policy prose into a draft rule with the sentence of every clause, for review; or,
+    /// with --eval, compare drafts with the hand-written rules of a folder of policies.
+    Extract {
+        /// A policy JSON file (its `text` is read) or a plain text file.
+        #[arg(required_unless_present = "eval", conflicts_with = "eval")]
+        file: Option<PathBuf>,
+        /// A folder of policy JSON files: print clause precision and recall per policy.
+        #[arg(long, value_name = "DIR")]
+        eval: Option<PathBuf>,
+        /// Print the draft (or the evaluation) as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -237,6 +251,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             },
             out,
         ),
+        Command::Extract { file, eval, json } => match (file, eval) {
+            (_, Some(dir)) => extract::run_eval(&dir, json, out),
+            (Some(file), None) => extract::run(&file, json, out),
+            (None, None) => Err(CliError::Input("give a file or --eval <dir>".into())),
+        },
         Command::Index {
             command:
                 IndexCommand::Build {

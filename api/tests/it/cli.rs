@@ -288,7 +288,7 @@ fn a_build_killed_at_any_point_leaves_the_previous_snapshot_usable() {
             "{point}"
         );
         let store = huiqi_index::snapshot::Store::open(&data).unwrap();
-        assert_eq!(store.current().manifest.counts.policies, 22, "{point}");
+        assert_eq!(store.current().manifest.counts.policies, 30, "{point}");
         let o = huiqi(&["search", "首贷贴息", "--data", data_arg, "--json"]);
         assert!(o.status.success(), "{point}: {}", text(&o));
     }
@@ -525,4 +525,48 @@ fn reach_counts_who_a_policy_would_reach() {
     let o = huiqi(&["reach", "--policy", "P-NOPE", "--data", data_arg]);
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn extract_prints_a_draft_with_citations_and_json() {
+    let o = huiqi(&["extract", "fixtures/policies/P-B01.json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains(r#"region under "440305""#), "{t}");
+    assert!(t.contains("rd_ratio >= 4%"), "{t}");
+    assert!(t.contains("revenue < 2亿"), "{t}");
+    assert!(t.contains("原文：对注册地在南山区"), "{t}");
+    assert!(t.contains("申报时间：2026-03-01 至 2026-12-31"), "{t}");
+
+    let o = huiqi(&["extract", "--json", "fixtures/policies/P-B01.json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["benefit"]["basis"], "interest");
+    assert_eq!(v["benefit"]["percent_bp"], 7000);
+    assert_eq!(v["benefit"]["cap_per_year"], 1_000_000);
+    assert_eq!(v["regions"][0], "440305");
+    let rule = v["rule"].as_str().unwrap();
+    assert!(huiqi_engine::rule::compile(rule).is_ok(), "{rule}");
+
+    // A plain text file works too; a missing file is the user's fault (exit 2).
+    let txt = temp_file(
+        "policy.txt",
+        "对注册地在南山区、纳入全国科技型中小企业信息库、上年度研发费用占营业收入比例不低于4%的企业，按实际支付利息的70%给予贴息，每家每年最高100万元。",
+    );
+    let o = huiqi(&["extract", txt.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tech_sme"), "{}", text(&o));
+    let o = huiqi(&["extract", "no/such/file.json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn extract_eval_prints_precision_and_recall_per_policy_and_total() {
+    let o = huiqi(&["extract", "--eval", "fixtures/policies"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("| P-A01 |"), "{t}");
+    assert!(t.contains("| P-C08 |"), "{t}");
+    assert!(t.contains("**total** (30 policies)"), "{t}");
+    assert!(t.contains("**P-C*** (8 policies)"), "{t}");
 }

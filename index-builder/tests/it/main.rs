@@ -1,6 +1,7 @@
 //! Integration tests of huiqi-index: one binary, a module per feature.
 
 mod csv;
+mod extract;
 #[cfg(feature = "fastembed")]
 mod fastembed;
 mod snapshot;

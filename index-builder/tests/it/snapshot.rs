@@ -82,7 +82,7 @@ fn build_publishes_a_complete_snapshot_with_its_manifest() {
     assert_eq!(m.version, 1);
     assert_eq!(
         (m.counts.products, m.counts.policies, m.counts.enterprises),
-        (60, 22, 340)
+        (60, 30, 340)
     );
     assert_eq!(m.embedder.id, "lexical-ngram-v1@256");
     assert!(
@@ -94,7 +94,7 @@ fn build_publishes_a_complete_snapshot_with_its_manifest() {
     let store = Store::open(&data).unwrap();
     let snap = store.current();
     assert_eq!(snap.products.len(), 60);
-    assert_eq!(snap.vectors.len(), 82);
+    assert_eq!(snap.vectors.len(), 90);
     assert!(snap.policy("P-B01").unwrap().rule.clauses.len() >= 6);
     let hits = snap.search("首贷贴息", &Filters::default(), 5).unwrap();
     assert!(hits.iter().any(|h| h.id == "P-B02"), "{hits:?}");
