@@ -4,13 +4,16 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rayon::prelude::*;
 use serde::Serialize;
 
-use super::score::{Assumptions, ScoreBreakdown, Signals, Weights, benefit_yuan, estimate_benefit};
-use crate::fields::FieldId;
+use super::score::{
+    Assumptions, ProductTerms, ScoreBreakdown, Signals, Weights, benefit_yuan, estimate_benefit,
+};
+use crate::fields::{FIELDS, FieldId};
 use crate::model::{Enterprise, Policy, Product, ProductKind, Reader, Status};
-use crate::rule::{Cmp, Evaluation, Explanation, Expr, Facts, Literal, Op, Outcome, Rule};
+use crate::rule::{
+    Clause, Cmp, Evaluation, Explanation, Expr, Facts, Literal, Node, Op, Outcome, Rule, Verdict,
+};
 
 /// An offer with its checked eligibility rule.
 #[derive(Debug, Clone)]
@@ -44,21 +47,126 @@ pub struct OfferRef {
 struct Entry<T> {
     item: T,
     rule: Rule,
-    /// The first `area` clauses of `rule` are the service area (region, industry).
-    area: usize,
 }
 
-impl<T> Entry<T> {
-    fn new(item: T, rule: &Rule, regions: &[String], industries: &[String]) -> Entry<T> {
-        let (rule, area) = with_service_area(rule, regions, industries);
-        Entry { item, rule, area }
+/// What matching reads of one offer for every enterprise, packed apart from the offers
+/// themselves so that the pass over the whole catalog stays in cache.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    /// Published, and in effect (products) or open for applications (policies) from `opens`
+    /// to `closes`, both inclusive.
+    published: bool,
+    opens: Option<NaiveDate>,
+    closes: Option<NaiveDate>,
+    /// Where the rule's clauses are in [`Catalog::ids`] (each an index into the catalog's
+    /// [`ClauseTable`]), in clause order.
+    ids: (u32, u32),
+    /// Where the rule's structure is in [`Catalog::steps`]; empty for a conjunction.
+    steps: (u32, u32),
+    /// The first `area` clauses are the service area (region, industry).
+    area: u32,
+    /// The rule is the conjunction of its clauses ([`Rule::is_conjunction`]): its outcome
+    /// follows from counting verdicts.
+    conjunction: bool,
+}
+
+impl Packed {
+    fn live(&self, as_of: NaiveDate) -> bool {
+        self.published
+            && self.opens.is_none_or(|o| o <= as_of)
+            && self.closes.is_none_or(|c| as_of <= c)
+    }
+}
+
+/// One step of a rule's boolean structure in postfix form, over the catalog's clause ids.
+/// Running the steps combines verdicts exactly as [`Rule::evaluate`] does.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Clause(u32),
+    Const(bool),
+    Not,
+    And(u32),
+    Or(u32),
+}
+
+/// Appends `node` in postfix form, with the rule's clause `i` as the catalog's clause `ids[i]`.
+fn postfix(node: &Node, ids: &[u32], out: &mut Vec<Step>) {
+    match node {
+        Node::Const(b) => out.push(Step::Const(*b)),
+        Node::Clause(i) => out.push(Step::Clause(ids[*i])),
+        Node::Not(inner) => {
+            postfix(inner, ids, out);
+            out.push(Step::Not);
+        }
+        Node::And(items) | Node::Or(items) => {
+            for item in items {
+                postfix(item, ids, out);
+            }
+            let n = u32::try_from(items.len()).expect("fewer than 2³² operands");
+            out.push(if matches!(node, Node::And(_)) {
+                Step::And(n)
+            } else {
+                Step::Or(n)
+            });
+        }
+    }
+}
+
+/// Runs postfix steps over the catalog's clause verdicts (Kleene logic, as `combine`).
+fn run(steps: &[Step], verdicts: &[Verdict], stack: &mut Vec<Verdict>) -> Verdict {
+    stack.clear();
+    for step in steps {
+        let v = match *step {
+            Step::Clause(id) => verdicts[id as usize],
+            Step::Const(b) => Verdict::from_bool(b),
+            Step::Not => stack.pop().expect("an operand").not(),
+            Step::And(n) => {
+                let at = stack.len() - n as usize;
+                let v = stack[at..].iter().fold(Verdict::Pass, |acc, &v| acc.and(v));
+                stack.truncate(at);
+                v
+            }
+            Step::Or(n) => {
+                let at = stack.len() - n as usize;
+                let v = stack[at..].iter().fold(Verdict::Fail, |acc, &v| acc.or(v));
+                stack.truncate(at);
+                v
+            }
+        };
+        stack.push(v);
+    }
+    stack.pop().expect("a rule has one value")
+}
+
+/// The distinct clauses of every offer's rule. Offers share many conditions (`not dishonest`,
+/// the size class, a province), so one enterprise's verdicts are found once per distinct
+/// clause and each offer's trace is read from them.
+#[derive(Debug, Clone, Default)]
+struct ClauseTable {
+    clauses: Vec<Clause>,
+    /// Indices into `clauses` by canonical text (clauses with the same text are compared
+    /// whole before they are shared).
+    by_text: HashMap<String, Vec<u32>>,
+}
+
+impl ClauseTable {
+    fn intern(&mut self, clause: &Clause) -> u32 {
+        let same = self.by_text.entry(clause.text.clone()).or_default();
+        if let Some(&id) = same
+            .iter()
+            .find(|&&id| self.clauses[id as usize] == *clause)
+        {
+            return id;
+        }
+        let id = u32::try_from(self.clauses.len()).expect("fewer than 2³² distinct clauses");
+        self.clauses.push(clause.clone());
+        same.push(id);
+        id
     }
 
-    /// Failed clauses, and whether the service area is among them (not fixable by the
-    /// enterprise, so such an offer is no near miss).
-    fn failures(&self, ev: &Evaluation) -> (usize, bool) {
-        ev.failed()
-            .fold((0, false), |(n, area), i| (n + 1, area || i < self.area))
+    /// Every distinct clause's verdict for these facts.
+    fn evaluate(&self, facts: &Facts<'_>) -> Vec<Verdict> {
+        self.clauses.iter().map(|c| c.evaluate(facts)).collect()
     }
 }
 
@@ -67,6 +175,16 @@ impl<T> Entry<T> {
 pub struct Catalog {
     products: Vec<Entry<Product>>,
     policies: Vec<Entry<Policy>>,
+    clauses: ClauseTable,
+    /// What scoring reads of each product, in product order.
+    terms: Vec<ProductTerms>,
+    /// One per offer: the products, then the policies.
+    packed: Vec<Packed>,
+    /// Per offer (products, then policies), the place of its id among all ids in byte order,
+    /// so that ranking compares numbers rather than strings (equal ids share a place).
+    id_rank: Vec<u32>,
+    ids: Vec<u32>,
+    steps: Vec<Step>,
 }
 
 /// An offer's rule as matching uses it: the eligibility rule with the service area in front.
@@ -114,16 +232,120 @@ fn with_service_area(rule: &Rule, regions: &[String], industries: &[String]) -> 
 
 impl Catalog {
     pub fn new(products: &[Checked<Product>], policies: &[Checked<Policy>]) -> Catalog {
-        Catalog {
-            products: products
-                .iter()
-                .map(|p| Entry::new(p.item.clone(), &p.rule, &p.item.regions, &p.item.industries))
-                .collect(),
-            policies: policies
-                .iter()
-                .map(|p| Entry::new(p.item.clone(), &p.rule, &p.item.regions, &[]))
-                .collect(),
+        let mut catalog = Catalog::default();
+        for p in products {
+            let (item, live) = (&p.item, &p.item.effective_to);
+            let rule = catalog.pack(&p.rule, &item.regions, &item.industries, |packed| Packed {
+                published: item.status == Status::Published,
+                opens: Some(item.effective_from),
+                closes: *live,
+                ..packed
+            });
+            catalog.terms.push(ProductTerms::of(item));
+            catalog.products.push(Entry {
+                item: item.clone(),
+                rule,
+            });
         }
+        for p in policies {
+            let item = &p.item;
+            let rule = catalog.pack(&p.rule, &item.regions, &[], |packed| Packed {
+                published: item.status == Status::Published,
+                opens: item.window.opens,
+                closes: item.window.closes,
+                ..packed
+            });
+            catalog.policies.push(Entry {
+                item: item.clone(),
+                rule,
+            });
+        }
+        let ids: Vec<&str> = (catalog.products.iter().map(|e| e.item.id.as_str()))
+            .chain(catalog.policies.iter().map(|e| e.item.id.as_str()))
+            .collect();
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_unstable_by_key(|&i| ids[i]);
+        let mut rank = vec![0u32; ids.len()];
+        for (place, pair) in order.iter().enumerate() {
+            rank[*pair] = match place {
+                0 => 0,
+                _ if ids[order[place - 1]] == ids[*pair] => rank[order[place - 1]],
+                _ => u32::try_from(place).expect("fewer than 2³² offers"),
+            };
+        }
+        catalog.id_rank = rank;
+        catalog
+    }
+
+    /// Adds an offer's rule (with its service area) to the packed form; `live` fills in when
+    /// the offer is live. Returns the rule as matching uses it.
+    fn pack(
+        &mut self,
+        rule: &Rule,
+        regions: &[String],
+        industries: &[String],
+        live: impl FnOnce(Packed) -> Packed,
+    ) -> Rule {
+        let (rule, area) = with_service_area(rule, regions, industries);
+        let at = |n: usize| u32::try_from(n).expect("fewer than 2³² clauses in a catalog");
+        let start = self.ids.len();
+        for clause in &rule.clauses {
+            let id = self.clauses.intern(clause);
+            self.ids.push(id);
+        }
+        let conjunction = rule.is_conjunction();
+        let first_step = self.steps.len();
+        if !conjunction {
+            postfix(&rule.root, &self.ids[start..], &mut self.steps);
+        }
+        self.packed.push(live(Packed {
+            published: false,
+            opens: None,
+            closes: None,
+            ids: (at(start), at(self.ids.len())),
+            steps: (at(first_step), at(self.steps.len())),
+            area: at(area),
+            conjunction,
+        }));
+        rule
+    }
+
+    /// The outcome of offer `p` from the verdicts of the catalog's clauses, the number of its
+    /// failed clauses, and whether the service area is among them (not fixable by the
+    /// enterprise, so such an offer is no near miss). As [`Rule::evaluate`], clause for clause.
+    fn judge(
+        &self,
+        p: &Packed,
+        verdicts: &[Verdict],
+        stack: &mut Vec<Verdict>,
+    ) -> (Outcome, usize, bool) {
+        let (mut failed, mut area, mut unknown) = (0, false, false);
+        for (i, &id) in self.clause_ids(p).iter().enumerate() {
+            match verdicts[id as usize] {
+                Verdict::Fail => {
+                    failed += 1;
+                    area |= i < p.area as usize;
+                }
+                Verdict::Unknown => unknown = true,
+                Verdict::Pass => {}
+            }
+        }
+        let outcome = if !p.conjunction {
+            let steps = &self.steps[p.steps.0 as usize..p.steps.1 as usize];
+            Outcome::from_verdict(run(steps, verdicts, stack))
+        } else if failed > 0 {
+            Outcome::Ineligible
+        } else if unknown {
+            Outcome::NeedsInfo
+        } else {
+            Outcome::Eligible
+        };
+        (outcome, failed, area)
+    }
+
+    /// The catalog's clause ids of an offer's rule, in clause order.
+    fn clause_ids(&self, p: &Packed) -> &[u32] {
+        &self.ids[p.ids.0 as usize..p.ids.1 as usize]
     }
 
     pub fn len(&self) -> usize {
@@ -170,18 +392,6 @@ impl Catalog {
         self.rule(&m.offer)
             .map(|rule| rule.explanation(facts, &m.evaluation))
     }
-}
-
-/// A product is live while published and in effect.
-fn product_live(p: &Product, as_of: NaiveDate) -> bool {
-    p.status == Status::Published
-        && p.effective_from <= as_of
-        && p.effective_to.is_none_or(|t| as_of <= t)
-}
-
-/// A policy is live while published and its application window is open.
-fn policy_live(p: &Policy, as_of: NaiveDate) -> bool {
-    p.status == Status::Published && p.window.contains(as_of)
 }
 
 /// One offer's result for the enterprise.
@@ -259,12 +469,18 @@ impl Default for MatchOptions {
     }
 }
 
-/// An offer kept for a list, ranked before it is spelled out.
+/// An offer kept for a list, ranked before it is spelled out. Small, so ranking moves little:
+/// the trace and the score breakdown are read again for the offers that are shown.
+#[derive(Clone, Copy)]
 struct Candidate<'c> {
     offer: Offer<'c>,
-    evaluation: Evaluation,
-    score: ScoreBreakdown,
+    outcome: Outcome,
     failed: usize,
+    /// The weighted score.
+    total: f32,
+    /// Position in the catalog (products, then policies): ties on score and id keep the
+    /// catalog's order.
+    position: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -280,21 +496,52 @@ impl Offer<'_> {
             Offer::Policy(e) => &e.rule,
         }
     }
+}
 
-    fn id(&self) -> &str {
-        match self {
-            Offer::Product(e) => &e.item.id,
-            Offer::Policy(e) => &e.item.id,
+/// A set of registry fields, as bits.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct FieldSet([u64; FieldSet::WORDS]);
+
+impl FieldSet {
+    const WORDS: usize = 4;
+
+    fn insert(&mut self, id: FieldId) {
+        let i = usize::from(id.0);
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn union(&mut self, other: &FieldSet) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
         }
+    }
+
+    fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// The fields in registry order.
+    fn iter(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    FieldId((w * 64 + i) as u16)
+                })
+            })
+        })
     }
 }
 
 /// Evaluates every live offer of `catalog` for `enterprise` on `as_of`. With a `reader`, the
 /// credit-information categories the enterprise has not authorised for it are unknown.
 ///
-/// Every offer is evaluated and ranked by its numeric score; only the `limit` best of each
-/// list are spelled out (names, failed clauses, benefit working), which keeps a request over
-/// tens of thousands of offers within milliseconds.
+/// Every offer is evaluated, every clause of it (each distinct clause of the catalog once,
+/// each offer reading its verdicts from them), and ranked by its numeric score; only the
+/// `limit` best of each list are spelled out (names, trace, failed clauses, benefit working),
+/// which keeps a request over tens of thousands of offers within milliseconds.
 pub fn match_enterprise(
     catalog: &Catalog,
     enterprise: &Enterprise,
@@ -307,83 +554,77 @@ pub fn match_enterprise(
         Some(r) => Facts::for_reader(enterprise, as_of, r),
         None => Facts::new(enterprise, as_of),
     };
+    let verdicts = catalog.clauses.evaluate(&facts);
+    let mut stack = Vec::new();
     let need = enterprise.need.as_ref();
     let (weights, assumptions) = (&options.weights, &options.assumptions);
     // Which list an offer goes to follows from its verdicts alone.
-    let keep = |(failed, area): (usize, bool), outcome: Outcome| match outcome {
+    let keep = |failed: usize, area: bool, outcome: Outcome| match outcome {
         Outcome::Eligible | Outcome::NeedsInfo => true,
         Outcome::Ineligible => !area && (1..=options.near_miss_max_failed).contains(&failed),
     };
-    let mut candidates: Vec<Candidate<'_>> = catalog
-        .products
-        .par_iter()
-        .filter(|e| product_live(&e.item, as_of))
-        .filter_map(|e| {
-            let evaluation = e.rule.evaluate(&facts);
-            let (failed, area) = e.failures(&evaluation);
-            keep((failed, area), evaluation.outcome).then(|| Candidate {
-                score: ScoreBreakdown::product(&e.item, need, signals, weights),
+    let mut evaluated = 0;
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
+    let (products, policies) = catalog.packed.split_at(catalog.products.len());
+    let products = products.iter().zip(&catalog.terms).zip(&catalog.products);
+    for (position, ((p, terms), e)) in products.enumerate() {
+        if !p.live(as_of) {
+            continue;
+        }
+        evaluated += 1;
+        let (outcome, failed, area) = catalog.judge(p, &verdicts, &mut stack);
+        if keep(failed, area, outcome) {
+            candidates.push(Candidate {
                 offer: Offer::Product(e),
-                evaluation,
+                outcome,
                 failed,
-            })
-        })
-        .collect();
+                total: ScoreBreakdown::product_terms(terms, || &e.item.id, need, signals, weights)
+                    .total,
+                position,
+            });
+        }
+    }
     // Policy benefits are worked out at the best loan rate the enterprise can actually get.
     // Bill discounting and guarantees carry discount rates and fees, not loan interest.
     let loan_rate_bp = candidates
         .iter()
-        .filter_map(|c| match c.offer {
-            Offer::Product(e)
-                if c.evaluation.outcome == Outcome::Eligible
-                    && !matches!(
-                        e.item.kind,
-                        ProductKind::BillDiscount | ProductKind::FinancingGuarantee
-                    ) =>
-            {
-                Some(e.item.rate_bp.min)
-            }
-            _ => None,
+        .filter_map(|c| {
+            let terms = &catalog.terms[c.position];
+            (c.outcome == Outcome::Eligible
+                && !matches!(
+                    terms.kind,
+                    ProductKind::BillDiscount | ProductKind::FinancingGuarantee
+                ))
+            .then_some(terms.rate_min_bp)
         })
         .min()
         .unwrap_or(assumptions.loan_rate_bp);
-    let policies: Vec<Candidate<'_>> = catalog
-        .policies
-        .par_iter()
-        .filter(|e| policy_live(&e.item, as_of))
-        .filter_map(|e| {
-            let evaluation = e.rule.evaluate(&facts);
-            let (failed, area) = e.failures(&evaluation);
-            keep((failed, area), evaluation.outcome).then(|| {
-                let (yuan, _) = benefit_yuan(&e.item.benefit, need, loan_rate_bp, assumptions);
-                let score =
-                    ScoreBreakdown::policy(&e.item, yuan, as_of, signals, weights, assumptions);
-                Candidate {
-                    offer: Offer::Policy(e),
-                    evaluation,
-                    score,
-                    failed,
-                }
-            })
-        })
-        .collect();
-    candidates.extend(policies);
-    let evaluated = catalog
-        .products
-        .iter()
-        .filter(|e| product_live(&e.item, as_of))
-        .count()
-        + catalog
-            .policies
-            .iter()
-            .filter(|e| policy_live(&e.item, as_of))
-            .count();
+    let policy_score = |p: &Policy| {
+        let (yuan, _) = benefit_yuan(&p.benefit, need, loan_rate_bp, assumptions);
+        ScoreBreakdown::policy(p, yuan, as_of, signals, weights, assumptions)
+    };
+    for (i, (p, e)) in policies.iter().zip(&catalog.policies).enumerate() {
+        if !p.live(as_of) {
+            continue;
+        }
+        evaluated += 1;
+        let (outcome, failed, area) = catalog.judge(p, &verdicts, &mut stack);
+        if keep(failed, area, outcome) {
+            candidates.push(Candidate {
+                offer: Offer::Policy(e),
+                outcome,
+                failed,
+                total: policy_score(&e.item).total,
+                position: catalog.products.len() + i,
+            });
+        }
+    }
 
     let mut eligible = Vec::new();
     let mut needs_info = Vec::new();
     let mut near_misses = Vec::new();
     for c in candidates {
-        match c.evaluation.outcome {
+        match c.outcome {
             Outcome::Eligible => eligible.push(c),
             Outcome::NeedsInfo => needs_info.push(c),
             Outcome::Ineligible => near_misses.push(c),
@@ -395,25 +636,47 @@ pub fn match_enterprise(
         near_misses: near_misses.len(),
     };
     // Every needs_info offer counts towards the questions, not only the ones shown.
-    let missing: Vec<Vec<&'static str>> = needs_info
-        .par_iter()
-        .map(|c| missing_fields(c.offer.rule(), &facts, &c.evaluation))
-        .collect();
-    let ask_next = ask_next(&missing);
+    let ask_next = ask_next(catalog, &facts, &verdicts, &needs_info);
 
+    // Best score first, then by id (its rank among the catalog's ids), then catalog order.
+    let rank = &catalog.id_rank;
     let by_score = |a: &Candidate<'_>, b: &Candidate<'_>| {
-        b.score
-            .total
-            .total_cmp(&a.score.total)
-            .then_with(|| a.offer.id().cmp(b.offer.id()))
+        b.total
+            .total_cmp(&a.total)
+            .then(rank[a.position].cmp(&rank[b.position]))
+            .then(a.position.cmp(&b.position))
     };
     let spell = |mut list: Vec<Candidate<'_>>,
                  cmp: &dyn Fn(&Candidate<'_>, &Candidate<'_>) -> std::cmp::Ordering|
      -> Vec<Match> {
-        list.sort_by(|a, b| cmp(a, b));
+        // The order is total (positions are unique), so selecting the best `limit` and sorting
+        // only them gives what a full sort would.
+        if list.len() > options.limit && options.limit > 0 {
+            list.select_nth_unstable_by(options.limit - 1, |a, b| cmp(a, b));
+        }
         list.truncate(options.limit);
+        list.sort_unstable_by(|a, b| cmp(a, b));
         list.into_iter()
-            .map(|c| spell_out(c, &facts, need, loan_rate_bp, assumptions))
+            .map(|c| {
+                let score = match c.offer {
+                    Offer::Product(e) => ScoreBreakdown::product(&e.item, need, signals, weights),
+                    Offer::Policy(e) => policy_score(&e.item),
+                };
+                let ids = catalog.clause_ids(&catalog.packed[c.position]);
+                let evaluation = Evaluation {
+                    outcome: c.outcome,
+                    verdicts: ids.iter().map(|&id| verdicts[id as usize]).collect(),
+                };
+                spell_out(
+                    c,
+                    score,
+                    evaluation,
+                    &facts,
+                    need,
+                    loan_rate_bp,
+                    assumptions,
+                )
+            })
             .collect()
     };
     MatchResult {
@@ -431,29 +694,26 @@ pub fn match_enterprise(
     }
 }
 
-fn missing_fields(rule: &Rule, facts: &Facts<'_>, evaluation: &Evaluation) -> Vec<&'static str> {
-    rule.unknown_fields(facts, evaluation)
-        .into_iter()
-        .map(|f| f.def().name)
-        .collect()
-}
-
-/// A ranked candidate with its names, failed clauses, missing facts and benefit working.
+/// A ranked candidate with its trace, names, failed clauses, missing facts and benefit working.
 fn spell_out(
     c: Candidate<'_>,
+    mut score: ScoreBreakdown,
+    evaluation: Evaluation,
     facts: &Facts<'_>,
     need: Option<&crate::model::FinancingNeed>,
     loan_rate_bp: i64,
     a: &Assumptions,
 ) -> Match {
     let rule = c.offer.rule();
-    let failed = c
-        .evaluation
+    let failed = evaluation
         .failed()
         .map(|i| rule.clauses[i].text.clone())
         .collect();
-    let missing = missing_fields(rule, facts, &c.evaluation);
-    let mut score = c.score;
+    let missing = rule
+        .unknown_fields(facts, &evaluation)
+        .into_iter()
+        .map(|f| f.def().name)
+        .collect();
     let offer = match c.offer {
         Offer::Product(e) => {
             let p = &e.item;
@@ -479,33 +739,65 @@ fn spell_out(
     };
     Match {
         offer,
-        outcome: c.evaluation.outcome,
+        outcome: c.outcome,
         score,
-        evaluation: c.evaluation,
+        evaluation,
         failed,
         missing,
     }
 }
 
-/// Missing facts ranked by how many needs_info offers each would settle.
-fn ask_next(missing: &[Vec<&'static str>]) -> Vec<AskNext> {
-    let mut counts: HashMap<&'static str, (usize, usize)> = HashMap::new();
-    for fields in missing {
-        for field in fields {
-            let c = counts.entry(field).or_default();
-            c.0 += 1;
-            if fields.len() == 1 {
-                c.1 += 1;
+/// Missing facts ranked by how many needs_info offers each would settle: for each offer, the
+/// fields [`Rule::unknown_fields`] gives, as sets over the registry.
+fn ask_next(
+    catalog: &Catalog,
+    facts: &Facts<'_>,
+    verdicts: &[Verdict],
+    needs_info: &[Candidate<'_>],
+) -> Vec<AskNext> {
+    assert!(
+        FIELDS.len() <= FieldSet::WORDS * 64,
+        "FieldSet holds {} fields",
+        FieldSet::WORDS * 64
+    );
+    // What settles each distinct unknown clause, found once.
+    let inputs: Vec<FieldSet> = catalog
+        .clauses
+        .clauses
+        .iter()
+        .zip(verdicts)
+        .map(|(clause, v)| {
+            let mut set = FieldSet::default();
+            if *v == Verdict::Unknown {
+                for id in crate::rule::unknown_inputs(clause.field, facts) {
+                    set.insert(id);
+                }
             }
+            set
+        })
+        .collect();
+    let mut counts = vec![(0usize, 0usize); FieldSet::WORDS * 64];
+    for c in needs_info {
+        let mut fields = FieldSet::default();
+        for &id in catalog.clause_ids(&catalog.packed[c.position]) {
+            fields.union(&inputs[id as usize]);
+        }
+        let decisive = fields.len() == 1;
+        for f in fields.iter() {
+            let count = &mut counts[usize::from(f.0)];
+            count.0 += 1;
+            count.1 += usize::from(decisive);
         }
     }
     let mut out: Vec<AskNext> = counts
         .into_iter()
-        .map(|(field, (offers, decisive))| {
-            let label = crate::fields::lookup(field).map_or(field, |id: FieldId| id.def().label);
+        .enumerate()
+        .filter(|(_, (offers, _))| *offers > 0)
+        .map(|(i, (offers, decisive))| {
+            let def = FieldId(i as u16).def();
             AskNext {
-                field,
-                label,
+                field: def.name,
+                label: def.label,
                 offers,
                 decisive,
             }
@@ -518,4 +810,110 @@ fn ask_next(missing: &[Vec<&'static str>]) -> Vec<AskNext> {
             .then(a.field.cmp(b.field))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic;
+
+    fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    /// Synthetic offers, plus products whose rules nest `or` and `not` (not conjunctions).
+    fn catalog() -> (Vec<Checked<Product>>, Vec<Checked<Policy>>) {
+        let mut products: Vec<_> = synthetic::products(11, 400)
+            .into_iter()
+            .map(|item| Checked {
+                rule: item.eligibility.compile().unwrap(),
+                item,
+            })
+            .collect();
+        for (i, text) in [
+            "not (dishonest or overdue_now) and (high_tech or (tech_sme and employees >= 10))",
+            "not dishonest or size in [\"小型\", \"微型\"]",
+            "not (years_since(established) >= 3)",
+            "tags has \"外贸\" or not has_bank_loan",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut p = products[i].clone();
+            p.item.id = format!("NESTED-{i}");
+            p.rule = crate::rule::compile(text).unwrap();
+            products.push(p);
+        }
+        let policies = synthetic::policies(11, 100)
+            .into_iter()
+            .map(|item| Checked {
+                rule: item.eligibility.compile().unwrap(),
+                item,
+            })
+            .collect();
+        (products, policies)
+    }
+
+    /// Shared clauses and packed rules judge every offer as the interpreter does.
+    #[test]
+    fn packed_judgement_agrees_with_the_interpreter() {
+        let (products, policies) = catalog();
+        let catalog = Catalog::new(&products, &policies);
+        let rules = (catalog.products.iter().map(|e| &e.rule))
+            .chain(catalog.policies.iter().map(|e| &e.rule));
+        let rules: Vec<&Rule> = rules.collect();
+        assert!(catalog.clauses.clauses.len() < rules.len());
+        assert!(catalog.packed.iter().any(|p| !p.conjunction));
+        let mut stack = Vec::new();
+        for e in synthetic::enterprises(3, 30) {
+            let facts = Facts::new(&e, as_of());
+            let verdicts = catalog.clauses.evaluate(&facts);
+            for (p, rule) in catalog.packed.iter().zip(&rules) {
+                let ev = rule.evaluate(&facts);
+                let (outcome, failed, area) = catalog.judge(p, &verdicts, &mut stack);
+                let read: Vec<Verdict> = (catalog.clause_ids(p).iter())
+                    .map(|&id| verdicts[id as usize])
+                    .collect();
+                assert_eq!(read, ev.verdicts, "{}", rule.expr);
+                assert_eq!(outcome, ev.outcome, "{}", rule.expr);
+                assert_eq!(failed, ev.failed().count());
+                assert_eq!(area, ev.failed().any(|i| i < p.area as usize));
+            }
+        }
+    }
+
+    /// The questions, counted over bit sets, are those counted from each needs_info offer's
+    /// `unknown_fields`; the shown matches carry the interpreter's trace.
+    #[test]
+    fn ask_next_and_traces_agree_with_the_interpreter() {
+        let (products, policies) = catalog();
+        let catalog = Catalog::new(&products, &policies);
+        let options = MatchOptions {
+            limit: 1000,
+            ..MatchOptions::default()
+        };
+        for e in synthetic::enterprises(5, 30) {
+            let r = match_enterprise(&catalog, &e, as_of(), None, &Signals::default(), &options);
+            let facts = Facts::new(&e, as_of());
+            let mut counts: HashMap<&'static str, (usize, usize)> = HashMap::new();
+            for m in &r.needs_info {
+                let rule = catalog.rule(&m.offer).unwrap();
+                let fields = rule.unknown_fields(&facts, &m.evaluation);
+                for f in &fields {
+                    let c = counts.entry(f.def().name).or_default();
+                    c.0 += 1;
+                    c.1 += usize::from(fields.len() == 1);
+                }
+            }
+            assert_eq!(r.needs_info.len(), r.totals.needs_info, "limit covers all");
+            for a in &r.ask_next {
+                assert_eq!(counts.remove(a.field), Some((a.offers, a.decisive)));
+            }
+            assert!(counts.is_empty());
+            for m in r.eligible.iter().chain(&r.needs_info).chain(&r.near_misses) {
+                let explained = catalog.explain_offer(&m.offer.id, &facts).unwrap();
+                assert_eq!(explained, catalog.explain(m, &facts).unwrap());
+            }
+        }
+    }
 }

@@ -7,6 +7,12 @@
 //! with a visible [`ScoreBreakdown`], and ranks the missing facts by how many offers they would
 //! settle ([`AskNext`]).
 //!
+//! For speed the catalog keeps each distinct clause once (offers share `not dishonest`, a size
+//! class, a province), finds one enterprise's verdict for each of them once, and reads every
+//! offer's trace from those verdicts through a packed, cache-friendly copy of the rules; only
+//! the matches shown are spelled out. A unit test checks the packed judgement against
+//! [`Rule::evaluate`](crate::rule::Rule::evaluate) offer by offer.
+//!
 //! A near miss is an offer that failed on at most a few clauses the enterprise could change:
 //! an offer outside its service area (the wrong province or industry) is not near, however
 //! few its other failures.

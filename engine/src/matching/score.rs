@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Benefit, BenefitBasis, FinancingNeed, Policy, Product};
+use crate::model::{
+    Benefit, BenefitBasis, FinancingNeed, GuaranteeType, Policy, Product, ProductKind, Range,
+};
 
 /// Weights of the score components (from configuration; defaults below).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -90,6 +92,10 @@ impl NeedFit {
     }
 
     pub fn of(product: &Product, need: Option<&FinancingNeed>) -> NeedFit {
+        NeedFit::of_terms(&ProductTerms::of(product), need)
+    }
+
+    pub(crate) fn of_terms(product: &ProductTerms, need: Option<&FinancingNeed>) -> NeedFit {
         let Some(need) = need else {
             return NeedFit {
                 amount: None,
@@ -101,15 +107,40 @@ impl NeedFit {
         NeedFit {
             amount: need.amount.map(|a| product.amount.contains(a)),
             term: need.term_months.map(|t| product.term_months.contains(t)),
-            guarantee: (!need.guarantee_types.is_empty()).then(|| {
-                product
-                    .guarantee
-                    .iter()
-                    .any(|g| need.guarantee_types.contains(g))
-            }),
-            rate: need.max_rate_bp.map(|max| product.rate_bp.min <= max),
+            guarantee: (!need.guarantee_types.is_empty())
+                .then(|| product.guarantee & guarantee_bits(&need.guarantee_types) != 0),
+            rate: need.max_rate_bp.map(|max| product.rate_min_bp <= max),
         }
     }
+}
+
+/// What a product's score reads of it, copied out of the product so that scoring thousands
+/// of products reads little memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ProductTerms {
+    pub(crate) kind: ProductKind,
+    amount: Range,
+    term_months: Range,
+    /// The guarantee types accepted, one bit each ([`guarantee_bits`]).
+    guarantee: u32,
+    pub(crate) rate_min_bp: i64,
+}
+
+impl ProductTerms {
+    pub(crate) fn of(p: &Product) -> ProductTerms {
+        ProductTerms {
+            kind: p.kind,
+            amount: p.amount,
+            term_months: p.term_months,
+            guarantee: guarantee_bits(&p.guarantee),
+            rate_min_bp: p.rate_bp.min,
+        }
+    }
+}
+
+/// A set of guarantee types as bits, so that "any in common" is one `&`.
+fn guarantee_bits(types: &[GuaranteeType]) -> u32 {
+    types.iter().fold(0, |bits, &g| bits | 1 << (g as u32))
 }
 
 /// What a policy is worth to the enterprise, in yuan, and how it was worked out.
@@ -270,6 +301,14 @@ pub(crate) fn time_score(
     }
 }
 
+/// An offer's signal, 0 when it has none (an empty map is not hashed into).
+fn signal<'a>(map: &HashMap<String, f32>, id: &impl Fn() -> &'a str) -> f32 {
+    if map.is_empty() {
+        return 0.0;
+    }
+    map.get(id()).copied().unwrap_or(0.0)
+}
+
 impl ScoreBreakdown {
     pub(crate) fn product(
         p: &Product,
@@ -277,15 +316,27 @@ impl ScoreBreakdown {
         signals: &Signals,
         w: &Weights,
     ) -> ScoreBreakdown {
-        let fit = NeedFit::of(p, need);
+        ScoreBreakdown::product_terms(&ProductTerms::of(p), || &p.id, need, signals, w)
+    }
+
+    /// [`ScoreBreakdown::product`] from the product's terms; `id` is read only when there are
+    /// signals.
+    pub(crate) fn product_terms<'a>(
+        p: &ProductTerms,
+        id: impl Fn() -> &'a str,
+        need: Option<&FinancingNeed>,
+        signals: &Signals,
+        w: &Weights,
+    ) -> ScoreBreakdown {
+        let fit = NeedFit::of_terms(p, need);
         let mut s = ScoreBreakdown {
             total: 0.0,
             need_fit: fit.score(),
             need_fit_parts: Some(fit),
-            text: signals.text.get(&p.id).copied().unwrap_or(0.0),
-            semantic: signals.semantic.get(&p.id).copied().unwrap_or(0.0),
-            attractiveness: rate_score(p.rate_bp.min),
-            rate_bp: Some(p.rate_bp.min),
+            text: signal(&signals.text, &id),
+            semantic: signal(&signals.semantic, &id),
+            attractiveness: rate_score(p.rate_min_bp),
+            rate_bp: Some(p.rate_min_bp),
             benefit: None,
             time: 0.0,
             days_left: None,
@@ -310,8 +361,8 @@ impl ScoreBreakdown {
             // A policy is not a loan: its fit to the need shows in the benefit it brings.
             need_fit: 0.5,
             need_fit_parts: None,
-            text: signals.text.get(&p.id).copied().unwrap_or(0.0),
-            semantic: signals.semantic.get(&p.id).copied().unwrap_or(0.0),
+            text: signal(&signals.text, &|| &p.id),
+            semantic: signal(&signals.semantic, &|| &p.id),
             attractiveness: benefit_score(benefit_yuan),
             rate_bp: None,
             benefit: None,

@@ -192,6 +192,20 @@ impl Rule {
         Evaluation { outcome, verdicts }
     }
 
+    /// True when the rule is the conjunction of all its clauses (or a single clause, or
+    /// `true` with none), so its outcome follows from counting failed and unknown verdicts.
+    pub(crate) fn is_conjunction(&self) -> bool {
+        match &self.root {
+            Node::And(items) => {
+                items.len() == self.clauses.len()
+                    && items.iter().all(|n| matches!(n, Node::Clause(_)))
+            }
+            Node::Clause(_) => self.clauses.len() == 1,
+            Node::Const(true) => self.clauses.is_empty(),
+            _ => false,
+        }
+    }
+
     /// The distinct facts to add to settle the undecided clauses. The derived size class is
     /// replaced by the figures it is missing (从业人员, 营业收入 ...), which are what the
     /// enterprise can actually supply.
@@ -219,10 +233,26 @@ pub(crate) fn size_field() -> FieldId {
     *ID.get_or_init(|| crate::fields::lookup("size").expect("the registry has size"))
 }
 
+/// The registry id of the `industry` field.
+fn industry_field() -> FieldId {
+    static ID: std::sync::OnceLock<FieldId> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| crate::fields::lookup("industry").expect("the registry has industry"))
+}
+
+/// The facts to add to settle an unknown clause on `field`: the field itself, or for the
+/// derived size class while it is unknown, the inputs it lacks (see [`Rule::unknown_fields`]).
+pub(crate) fn unknown_inputs(field: FieldId, facts: &Facts<'_>) -> Vec<FieldId> {
+    if field == size_field() && facts.get(field).is_none() {
+        size_inputs(facts)
+    } else {
+        vec![field]
+    }
+}
+
 /// What an unknown size class needs: its missing figures, the industry, or (when neither
 /// explains it, e.g. consent) the class itself.
 fn size_inputs(facts: &Facts<'_>) -> Vec<FieldId> {
-    let industry = crate::fields::lookup("industry").expect("the registry has industry");
+    let industry = industry_field();
     if facts.get(industry).is_none() {
         return vec![industry];
     }
@@ -329,12 +359,14 @@ impl Clause {
     }
 }
 
-fn set_items<'f>(fact: &'f Fact<'_>) -> Box<dyn Iterator<Item = &'f str> + 'f> {
-    match fact {
-        Fact::Set(items) => Box::new(items.iter().map(String::as_str)),
-        Fact::Labels(items) => Box::new(items.iter().copied()),
-        _ => Box::new(std::iter::empty()),
-    }
+/// The items of a set-valued fact (none for other facts), without allocating.
+fn set_items<'f>(fact: &'f Fact<'_>) -> impl Iterator<Item = &'f str> + 'f {
+    let (set, labels): (&[String], &[&str]) = match fact {
+        Fact::Set(items) => (items, &[]),
+        Fact::Labels(items) => (&[], items),
+        _ => (&[], &[]),
+    };
+    set.iter().map(String::as_str).chain(labels.iter().copied())
 }
 
 #[cfg(test)]

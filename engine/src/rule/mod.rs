@@ -17,6 +17,7 @@ pub use ast::{Cmp, Expr, Func, Literal, Num, Op, Unit};
 pub(crate) use compile::Node;
 pub use compile::{Clause, CmpOp, Rule, Test, compile};
 pub use error::{ErrorKind, Location, RuleError, RuleErrors};
+pub(crate) use eval::unknown_inputs;
 pub use eval::{Evaluation, Facts, Outcome, Verdict, months_between, years_between};
 pub use explain::{ClauseExplanation, Explanation, MissingField, show_fact};
 pub use parser::{Parsed, parse, parse_number_with_unit, parse_with_positions};
