@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod drafting;
 pub mod enterprises;
 pub mod matching;
 pub mod outreach;

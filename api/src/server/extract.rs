@@ -17,6 +17,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let JsonBody(bytes) = JsonBody::from_request(req, state).await?;
+        parse(&bytes).map(Json)
+    }
+}
+
+/// A JSON body not yet parsed, for handlers that accept more than one shape: parse it with
+/// [`parse`] once the shape is known, so errors still name the line and column.
+#[derive(Debug, Clone, Default)]
+pub struct JsonBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let json = req
             .headers()
             .get(CONTENT_TYPE)
@@ -35,7 +49,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|rejection| body_error(&rejection.body_text(), rejection.status()))?;
-        parse(&bytes).map(Json)
+        Ok(JsonBody(bytes))
     }
 }
 

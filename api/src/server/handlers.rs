@@ -13,10 +13,11 @@ use huiqi_engine::Enterprise;
 use huiqi_engine::model::{Policy, Product, Role};
 use serde::Deserialize;
 
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, JsonBody, Path, Query, parse};
 use super::openapi::schema;
 use super::{AppState, Doc, Routes};
 use crate::error::{Error, ErrorCode, Result};
+use crate::platform::drafting::PolicyProse;
 use crate::platform::enterprises::{BulkReport, ListQuery};
 use crate::platform::matching::MatchRequest;
 use crate::platform::{Actor, Platform, catalog, outreach, reviews, tokens, webhooks};
@@ -85,8 +86,8 @@ pub fn routes() -> Routes {
             Doc::new("catalog", "Change a product; `version` must be the current one", "institution (its own), admin")
                 .body(schema::product).returns(schema::product))
         .add(m(Method::POST), "/v1/policies", post(create_policy),
-            Doc::new("policies", "Create a policy draft", "policy office (within its region), admin")
-                .body(schema::policy).returns(schema::policy).status(201))
+            Doc::new("policies", "Create a policy draft: a whole policy, or only its prose ({text}), from which the rule, benefit, window and regions are extracted; the answer then holds the draft and the extractor's reading (clauses with their sentences and confidence, unread sentences)", "policy office (within its region), admin")
+                .body(schema::policy_or_prose).returns(schema::any).status(201))
         .add(m(Method::GET), "/v1/policies/{id}", get(get_policy),
             Doc::new("policies", "Read a policy (drafts: its office and admins only)", "any role").returns(schema::policy))
         .add(m(Method::PUT), "/v1/policies/{id}", put(update_policy),
@@ -492,10 +493,33 @@ async fn get_product(
 async fn create_policy(
     State(s): State<AppState>,
     actor: Actor,
-    Json(p): Json<Policy>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response> {
+    if is_prose(&parse(&body)?) {
+        let prose: PolicyProse = parse(&body)?;
+        let drafted = blocking(&s, move |pl| pl.draft_from_prose(&actor, prose)).await?;
+        return Ok((StatusCode::CREATED, Reply(drafted)).into_response());
+    }
+    let p: Policy = parse(&body)?;
     let (policy, _) = blocking(&s, move |pl| pl.put_policy(&actor, p, true)).await?;
     Ok((StatusCode::CREATED, Reply(policy)).into_response())
+}
+
+/// A policy sent as prose: its text, and only fields a [`PolicyProse`] has (a whole policy
+/// that merely lacks its rule is a policy, and is told which field is missing).
+fn is_prose(body: &serde_json::Value) -> bool {
+    const PROSE: [&str; 8] = [
+        "text",
+        "id",
+        "title",
+        "issuer",
+        "issuer_level",
+        "kind",
+        "source",
+        "tags",
+    ];
+    body.as_object()
+        .is_some_and(|o| o.contains_key("text") && o.keys().all(|k| PROSE.contains(&k.as_str())))
 }
 
 async fn update_policy(

@@ -36,6 +36,13 @@ pub mod schema {
         of::<huiqi_engine::Policy>(g)
     }
 
+    /// A whole policy, or only its prose (and what the prose does not say).
+    pub fn policy_or_prose(g: &mut SchemaGenerator) -> Schema {
+        let policy = of::<huiqi_engine::Policy>(g);
+        let prose = of::<crate::platform::drafting::PolicyProse>(g);
+        json_schema!({ "oneOf": [policy, prose] })
+    }
+
     pub fn match_request(g: &mut SchemaGenerator) -> Schema {
         of::<crate::platform::matching::MatchRequest>(g)
     }

@@ -4,6 +4,7 @@
 mod cli;
 mod http_access;
 mod http_delivery;
+mod http_drafting;
 mod http_errors;
 mod http_outreach;
 mod http_stats;
