@@ -453,6 +453,7 @@ impl Platform {
         if self.profile(id).is_none() {
             return Err(Error::not_found("enterprise", id));
         }
+        let now = self.now();
         self.db.write(|tx| {
             tx.execute(
                 "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d
@@ -472,8 +473,15 @@ impl Platform {
             ] {
                 tx.execute(sql, [id])?;
             }
+            // Its tokens die with it: an enterprise later stored under the same id is not
+            // theirs to read.
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE role = 'enterprise' AND scope = ?1 AND revoked_at IS NULL",
+                rusqlite::params![id, now],
+            )?;
             Ok(())
         })?;
+        self.forget_enterprise_tokens(id);
         {
             let mut dir = self.directory.write().unwrap_or_else(|p| p.into_inner());
             dir.by_id.remove(id);

@@ -279,6 +279,18 @@ impl Platform {
             .await
     }
 
+    /// Drops the enterprise tokens scoped to `enterprise_id` from the cache (after they were
+    /// revoked in the database).
+    pub(super) fn forget_enterprise_tokens(&self, enterprise_id: &str) {
+        self.tokens
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_hash
+            .retain(|_, a| {
+                !(a.role == Role::Enterprise && a.scope.as_deref() == Some(enterprise_id))
+            });
+    }
+
     /// One token per role for trying the API at once; the advisor is assigned the Zhejiang
     /// enterprises, the policy office is 杭州市's.
     pub(super) fn issue_demo_tokens(&self, snapshot: &Snapshot) -> Result<Vec<Issued>> {

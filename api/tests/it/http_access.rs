@@ -358,3 +358,61 @@ async fn a_revoked_token_is_refused_at_once() {
     // Tokens are never listed with their secret.
     assert!(!list.text.contains(&t));
 }
+
+#[tokio::test]
+async fn deleting_an_enterprise_revokes_its_tokens_and_keeps_its_audit() {
+    let h = Harness::new();
+    let theirs = h.issue("enterprise", Some("E-0007")).await;
+    assert_eq!(
+        h.call_with(Method::GET, "/v1/enterprises/E-0007", Some(&theirs), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Another enterprise cannot delete it; an admin can.
+    let a = h
+        .call(
+            Method::DELETE,
+            "/v1/enterprises/E-0007",
+            Some("enterprise"),
+            None,
+        )
+        .await;
+    assert_error(&a, StatusCode::FORBIDDEN, "forbidden");
+    let a = h
+        .call(
+            Method::DELETE,
+            "/v1/enterprises/E-0007",
+            Some("admin"),
+            None,
+        )
+        .await;
+    assert!(a.status.is_success(), "{}", a.text);
+    let a = h
+        .call(Method::GET, "/v1/enterprises/E-0007", Some("admin"), None)
+        .await;
+    assert_error(&a, StatusCode::NOT_FOUND, "not_found");
+    // Its token is dead, even if the id is used again.
+    let a = h
+        .call_with(Method::GET, "/v1/enterprises/E-0007", Some(&theirs), None)
+        .await;
+    assert_error(&a, StatusCode::UNAUTHORIZED, "unauthenticated");
+    // Who used its data stays on record.
+    let audit = h
+        .call(
+            Method::GET,
+            "/v1/audit?target=enterprise:E-0007",
+            Some("admin"),
+            None,
+        )
+        .await;
+    let actions: Vec<&str> = audit
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"enterprise.read"), "{actions:?}");
+    assert!(actions.contains(&"enterprise.delete"), "{actions:?}");
+}
