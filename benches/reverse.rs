@@ -4,12 +4,21 @@
 //!   1,000,000 enterprises with the columnar scan, and the same predicate as a hand-written
 //!   per-row Rust loop over the same columns (the baseline the scan must stay within 2× of);
 //! - the same policy over 10,000,000 enterprises (`HUIQI_BENCH_10M=0` skips it);
-//! - the store's memory per enterprise, printed.
+//! - the store's memory per enterprise, printed;
+//! - the same predicate compiled to SQL ([`huiqi_engine::sql`]) on PostgreSQL over the same
+//!   1,000,000 rows, indexed as a DBA would, timed in the same run as the columnar scan: the
+//!   p50 of both and their ratio are printed, with the query plans once. Needs `HUIQI_PG_URL`
+//!   (`eval "$(scripts/postgres)"`); skipped with a message without it. The rows are loaded
+//!   with `COPY` into `bench_enterprises_1m`, which later runs reuse when it holds as many rows.
 //!
-//! `cargo bench --bench reverse`; under `cargo test` it runs once on 20,000 enterprises.
+//! `cargo bench --bench reverse`; under `cargo test` it runs once on 20,000 enterprises (the
+//! PostgreSQL table is then `bench_enterprises_20k`).
 
 // A benchmark prints its figures.
 #![allow(clippy::print_stdout)]
+
+#[path = "reverse/pg.rs"]
+mod pg;
 
 use std::hint::black_box;
 
@@ -100,7 +109,7 @@ impl<'s> HandLoop<'s> {
     }
 }
 
-fn scan(c: &mut Criterion, n: usize, label: &str) {
+fn scan(c: &mut Criterion, n: usize, label: &str, pg_table: Option<&str>) {
     let store = EnterpriseStore::build_par(n, |i| synthetic::enterprise(2026, i as u64)).unwrap();
     let predicate = CompiledPredicate::compile(&compile(POLICY).unwrap(), as_of()).unwrap();
     let hand = HandLoop::new(&store);
@@ -123,19 +132,31 @@ fn scan(c: &mut Criterion, n: usize, label: &str) {
         &format!("reach: typical policy over {label} (hand-written row loop)"),
         |b| b.iter(|| black_box(hand.count())),
     );
+    if let Some(table) = pg_table {
+        let expected = (r.eligible.len(), r.needs_info.len());
+        pg::compare(
+            table,
+            &store,
+            &predicate,
+            expected,
+            POLICY,
+            as_of(),
+            full_run(),
+        );
+    }
 }
 
 fn one_million(c: &mut Criterion) {
-    scan(
-        c,
-        if full_run() { 1_000_000 } else { 20_000 },
-        if full_run() { "1,000,000" } else { "20,000" },
-    );
+    if full_run() {
+        scan(c, 1_000_000, "1,000,000", Some("bench_enterprises_1m"));
+    } else {
+        scan(c, 20_000, "20,000", Some("bench_enterprises_20k"));
+    }
 }
 
 fn ten_million(c: &mut Criterion) {
     if full_run() && std::env::var("HUIQI_BENCH_10M").map_or(true, |v| v != "0") {
-        scan(c, 10_000_000, "10,000,000");
+        scan(c, 10_000_000, "10,000,000", None);
     }
 }
 
