@@ -904,7 +904,17 @@ fn sentence_clauses(s: &str, found: &SentenceItems) -> Vec<Built> {
 }
 
 /// The registration region: names in sentences that speak of registration.
-fn regions(sents: &[Sentence<'_>]) -> Option<(Vec<String>, usize, String, f32)> {
+/// The region read: codes, the sentence to cite (a 申报条件 one when there is one), the names,
+/// the confidence, and every sentence a registration region was named in.
+struct RegionRead {
+    codes: Vec<String>,
+    sentence: usize,
+    names: String,
+    confidence: f32,
+    sentences: BTreeSet<usize>,
+}
+
+fn regions(sents: &[Sentence<'_>]) -> Option<RegionRead> {
     let c = compiled();
     const CUES: [&str; 10] = [
         "注册", "登记", "行政区域", "省内", "市内", "区内", "辖区", "所在地", "征管", "税务关系",
@@ -955,14 +965,19 @@ fn regions(sents: &[Sentence<'_>]) -> Option<(Vec<String>, usize, String, f32)> 
             most_specific.push(c.clone());
         }
     }
-    let first = most_specific.first()?.clone();
+    let cite = most_specific
+        .iter()
+        .find(|m| sents[m.1].section == Section::Conditions)
+        .or(most_specific.first())?
+        .1;
     let names: Vec<String> = most_specific.iter().map(|m| m.2.clone()).collect();
-    Some((
-        most_specific.into_iter().map(|m| m.0).collect(),
-        first.1,
-        names.join("、"),
-        if ambiguous { 0.6 } else { 0.9 },
-    ))
+    Some(RegionRead {
+        codes: most_specific.into_iter().map(|m| m.0).collect(),
+        sentence: cite,
+        names: names.join("、"),
+        confidence: if ambiguous { 0.6 } else { 0.9 },
+        sentences: candidates.iter().map(|c| c.1).collect(),
+    })
 }
 
 fn date(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
@@ -1148,7 +1163,18 @@ pub fn extract(text: &str) -> Draft {
     let sents = sentences(text);
     let (window, window_source) = window(text, &sents);
     let (benefit, benefit_sources, loan) = benefit_and_loan(text, &sents);
-    let loan_sentences: BTreeSet<usize> = loan.sources.iter().map(|s| s.start).collect();
+    let region = regions(&sents);
+    // Sentences already read for something: not listed as unread.
+    let mut read: BTreeSet<usize> = loan
+        .sources
+        .iter()
+        .chain(&benefit_sources)
+        .chain(&window_source)
+        .map(|s| s.start)
+        .collect();
+    if let Some(r) = &region {
+        read.extend(r.sentences.iter().map(|&i| sents[i].start));
+    }
     let section_factor = |s: Section| match s {
         Section::Object => 0.85,
         Section::Whole => 0.9,
@@ -1204,7 +1230,7 @@ pub fn extract(text: &str) -> Draft {
         } else if built.is_empty()
             && looks_like_condition
             && !intro
-            && !loan_sentences.contains(&s.start)
+            && !read.contains(&s.start)
             && s.text.chars().count() >= 6
         {
             unread.push(Unread {
@@ -1216,7 +1242,14 @@ pub fn extract(text: &str) -> Draft {
     // The region clause first.
     let mut clauses: Vec<DraftClause> = Vec::new();
     let mut region_codes = Vec::new();
-    if let Some((codes, sentence, names, confidence)) = regions(&sents) {
+    if let Some(RegionRead {
+        codes,
+        sentence,
+        names,
+        confidence,
+        ..
+    }) = region
+    {
         let s = &sents[sentence];
         let quoted: Vec<String> = codes.iter().map(|c| format!("{c:?}")).collect();
         let rule = if quoted.len() == 1 {
@@ -1228,7 +1261,7 @@ pub fn extract(text: &str) -> Draft {
             rule,
             fields: vec!["region".into()],
             patterns: vec!["region.name".into()],
-            confidence: confidence * section_factor(s.section),
+            confidence: (confidence * section_factor(s.section) * 100.0).round() / 100.0,
             matched: names,
             source: source(text, s.start, s.start + s.text.len()),
         });
