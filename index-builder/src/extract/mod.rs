@@ -1086,7 +1086,12 @@ fn benefit_and_loan(
         let mut loan_used = false;
         for i in c.set.matches(s.text).iter() {
             let p = &PATTERNS[i];
-            let Some(caps) = c.rows[i].captures(s.text) else {
+            // A cap followed by 的贷款本金 is the loan's principal, not the benefit's cap.
+            let Some(caps) = c.rows[i].captures_iter(s.text).find(|caps| {
+                let end = caps.get(0).map_or(0, |m| m.end());
+                !(matches!(p.produces, Produces::CapPerEnterprise | Produces::CapPerYear)
+                    && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
+            }) else {
                 continue;
             };
             let pos = caps.get(0).map_or(0, |m| s.start + m.start());

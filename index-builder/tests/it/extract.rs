@@ -230,3 +230,17 @@ fn materials_and_preamble_give_no_clauses() {
         d.rule
     );
 }
+
+#[test]
+fn a_principal_base_is_a_loan_condition_not_the_benefit_cap() {
+    let d = extract(
+        "三、支持标准\n对符合条件的首贷户，按贷款市场报价利率(LPR)的50%给予贴息。贴息以单户不超过500万元的贷款本金为基数计算，贴息期限不超过12个月，每家企业累计最高5万元。",
+    );
+    let b = d.benefit.unwrap();
+    assert_eq!(b.basis, BenefitBasis::Lpr);
+    assert_eq!(b.cap_per_enterprise, Some(50_000));
+    assert_eq!(b.duration_months, Some(12));
+    assert_eq!(d.loan.max_amount, Some(5_000_000));
+    let d = extract("二、支持标准\n按实际缴纳担保费的50%给予补贴，每家企业每年最高补贴15万元。");
+    assert_eq!(d.benefit.unwrap().cap_per_year, Some(150_000));
+}
