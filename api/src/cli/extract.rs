@@ -113,9 +113,19 @@ fn write_draft(out: &mut dyn Write, label: &str, d: &Draft) -> CliResult {
         l.max_rate_over_lpr_bp
             .map_or("-".into(), |v| format!("LPR+{v}个基点")),
     )?;
-    writeln!(out, "\n未能识别的条件（{} 句，请人工审核）：", d.unread.len())?;
+    writeln!(
+        out,
+        "\n未能识别的条件（{} 句，请人工审核）：",
+        d.unread.len()
+    )?;
     for u in &d.unread {
-        writeln!(out, "  - {}   [{}]（{}）", u.source.sentence, span(&u.source), u.reason)?;
+        writeln!(
+            out,
+            "  - {}   [{}]（{}）",
+            u.source.sentence,
+            span(&u.source),
+            u.reason
+        )?;
     }
     Ok(())
 }
@@ -185,12 +195,7 @@ fn write_eval(out: &mut dyn Write, e: &Evaluation) -> CliResult {
         .policies
         .iter()
         .filter(|p| !p.missing.is_empty() || !p.extra.is_empty())
-        .map(|p| {
-            format!(
-                "{}: missing {:?}; extra {:?}",
-                p.id, p.missing, p.extra
-            )
-        })
+        .map(|p| format!("{}: missing {:?}; extra {:?}", p.id, p.missing, p.extra))
         .collect();
     if !misses.is_empty() {
         writeln!(out, "\ndifferences:")?;

@@ -160,7 +160,14 @@ impl Section {
         } else if has(&["对象", "主体", "范围"]) {
             Section::Object
         } else if has(&[
-            "标准", "补偿", "奖励", "贴息", "补贴", "支持方式", "支持内容", "额度",
+            "标准",
+            "补偿",
+            "奖励",
+            "贴息",
+            "补贴",
+            "支持方式",
+            "支持内容",
+            "额度",
         ]) {
             Section::Benefit
         } else {
@@ -535,22 +542,23 @@ fn tax_grades(caps: &Captures<'_>) -> Option<Cond> {
 }
 
 fn threshold(caps: &Captures<'_>, field: &str, quantity: Quantity) -> Option<Cond> {
-    let bound = |num: &str, unit: &str, pre: Option<&str>, post: Option<&str>, incl: Option<&str>| {
-        if !quantity.accepts(unit) {
-            return None;
-        }
-        let op = operator(pre, post, incl)?;
-        let literal = match quantity {
-            Quantity::Money => money_literal(number(num, money_unit(unit))?).to_string(),
-            Quantity::Percent => Num {
-                value: number(num, Unit::Percent)?,
-                unit: Unit::Percent,
+    let bound =
+        |num: &str, unit: &str, pre: Option<&str>, post: Option<&str>, incl: Option<&str>| {
+            if !quantity.accepts(unit) {
+                return None;
             }
-            .to_string(),
-            _ => number(num, Unit::None)?.to_string(),
+            let op = operator(pre, post, incl)?;
+            let literal = match quantity {
+                Quantity::Money => money_literal(number(num, money_unit(unit))?).to_string(),
+                Quantity::Percent => Num {
+                    value: number(num, Unit::Percent)?,
+                    unit: Unit::Percent,
+                }
+                .to_string(),
+                _ => number(num, Unit::None)?.to_string(),
+            };
+            Some(format!("{field} {} {literal}", op.symbol()))
         };
-        Some(format!("{field} {} {literal}", op.symbol()))
-    };
     let get = |name: &str| caps.name(name).map(|m| m.as_str());
     let incl = get("inclA").or(get("incl"));
     let first = bound(get("num")?, get("unit")?, get("pre"), get("post"), incl)?;
@@ -709,31 +717,34 @@ fn condition_items(s: &str) -> SentenceItems {
             continue;
         }
         // Merge value lists of the same field, and equal clauses, into the earlier item.
-        let merged = kept.iter_mut().rev().find_map(|k| match (&mut k.cond, &it.cond) {
-            (
-                Cond::Values {
-                    field: f1,
-                    values: v1,
-                    negated: n1,
-                    ..
-                },
-                Cond::Values {
-                    field: f2,
-                    values: v2,
-                    negated: n2,
-                    ..
-                },
-            ) if f1 == f2 && n1 == n2 => {
-                for v in v2 {
-                    if !v1.contains(v) {
-                        v1.push(v.clone());
+        let merged = kept
+            .iter_mut()
+            .rev()
+            .find_map(|k| match (&mut k.cond, &it.cond) {
+                (
+                    Cond::Values {
+                        field: f1,
+                        values: v1,
+                        negated: n1,
+                        ..
+                    },
+                    Cond::Values {
+                        field: f2,
+                        values: v2,
+                        negated: n2,
+                        ..
+                    },
+                ) if f1 == f2 && n1 == n2 => {
+                    for v in v2 {
+                        if !v1.contains(v) {
+                            v1.push(v.clone());
+                        }
                     }
+                    Some(())
                 }
-                Some(())
-            }
-            (Cond::Text(a), Cond::Text(b)) if a == b => Some(()),
-            _ => None,
-        });
+                (Cond::Text(a), Cond::Text(b)) if a == b => Some(()),
+                _ => None,
+            });
         match merged {
             Some(()) => {
                 let last = kept.len() - 1;
@@ -771,7 +782,13 @@ fn group_text(items: &[&Item]) -> (String, usize) {
     let clauses: Vec<String> = items
         .iter()
         .flat_map(|i| i.cond.clauses())
-        .map(|c| if c.contains(" or ") { format!("({c})") } else { c })
+        .map(|c| {
+            if c.contains(" or ") {
+                format!("({c})")
+            } else {
+                c
+            }
+        })
         .collect();
     let n = clauses.len();
     (clauses.join(" and "), n)
@@ -805,7 +822,9 @@ fn sentence_clauses(s: &str, found: &SentenceItems) -> Vec<Built> {
         let exempt_fields = exempt.fields();
         let rest: Vec<&Item> = items
             .iter()
-            .filter(|i| !(matches!(i.cond, Cond::Values { .. }) && i.cond.fields() == exempt_fields))
+            .filter(|i| {
+                !(matches!(i.cond, Cond::Values { .. }) && i.cond.fields() == exempt_fields)
+            })
             .collect();
         if !rest.is_empty() {
             let (t, n) = group_text(&rest);
@@ -868,7 +887,12 @@ fn sentence_clauses(s: &str, found: &SentenceItems) -> Vec<Built> {
             if local_or {
                 out.push(Built {
                     rule: format!("{} or {}", group_text(&[it]).0, group_text(&[next]).0),
-                    fields: it.cond.fields().union(&next.cond.fields()).cloned().collect(),
+                    fields: it
+                        .cond
+                        .fields()
+                        .union(&next.cond.fields())
+                        .cloned()
+                        .collect(),
                     rows: vec![it.row, next.row],
                     values_field: None,
                     or: true,
@@ -904,10 +928,29 @@ fn sentence_clauses(s: &str, found: &SentenceItems) -> Vec<Built> {
 }
 
 /// The registration region: names in sentences that speak of registration.
-fn regions(sents: &[Sentence<'_>]) -> Option<(Vec<String>, usize, String, f32)> {
+/// The region read: codes, the sentence to cite (a 申报条件 one when there is one), the names,
+/// the confidence, and every sentence a registration region was named in.
+struct RegionRead {
+    codes: Vec<String>,
+    sentence: usize,
+    names: String,
+    confidence: f32,
+    sentences: BTreeSet<usize>,
+}
+
+fn regions(sents: &[Sentence<'_>]) -> Option<RegionRead> {
     let c = compiled();
     const CUES: [&str; 10] = [
-        "注册", "登记", "行政区域", "省内", "市内", "区内", "辖区", "所在地", "征管", "税务关系",
+        "注册",
+        "登记",
+        "行政区域",
+        "省内",
+        "市内",
+        "区内",
+        "辖区",
+        "所在地",
+        "征管",
+        "税务关系",
     ];
     let mut candidates: Vec<(Vec<String>, usize, String)> = Vec::new();
     for (i, s) in sents.iter().enumerate() {
@@ -936,8 +979,11 @@ fn regions(sents: &[Sentence<'_>]) -> Option<(Vec<String>, usize, String, f32)> 
             codes
                 .iter()
                 .find(|code| {
-                    all.iter()
-                        .any(|o| o != *code && (code.starts_with(o.as_str()) || o.starts_with(code.as_str())) && !codes.contains(o))
+                    all.iter().any(|o| {
+                        o != *code
+                            && (code.starts_with(o.as_str()) || o.starts_with(code.as_str()))
+                            && !codes.contains(o)
+                    })
                 })
                 .unwrap_or(&codes[0])
                 .clone()
@@ -955,14 +1001,19 @@ fn regions(sents: &[Sentence<'_>]) -> Option<(Vec<String>, usize, String, f32)> 
             most_specific.push(c.clone());
         }
     }
-    let first = most_specific.first()?.clone();
+    let cite = most_specific
+        .iter()
+        .find(|m| sents[m.1].section == Section::Conditions)
+        .or(most_specific.first())?
+        .1;
     let names: Vec<String> = most_specific.iter().map(|m| m.2.clone()).collect();
-    Some((
-        most_specific.into_iter().map(|m| m.0).collect(),
-        first.1,
-        names.join("、"),
-        if ambiguous { 0.6 } else { 0.9 },
-    ))
+    Some(RegionRead {
+        codes: most_specific.into_iter().map(|m| m.0).collect(),
+        sentence: cite,
+        names: names.join("、"),
+        confidence: if ambiguous { 0.6 } else { 0.9 },
+        sentences: candidates.iter().map(|c| c.1).collect(),
+    })
 }
 
 fn date(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
@@ -974,9 +1025,16 @@ fn window(text: &str, sents: &[Sentence<'_>]) -> (Window, Option<Source>) {
     let in_window = sents.iter().filter(|s| s.section == Section::Window);
     let cued = sents.iter().filter(|s| {
         s.section != Section::Ignored
-            && ["申报时间", "申请时间", "受理时间", "申报期", "备案时间", "申报截止"]
-                .iter()
-                .any(|w| s.text.contains(w))
+            && [
+                "申报时间",
+                "申请时间",
+                "受理时间",
+                "申报期",
+                "备案时间",
+                "申报截止",
+            ]
+            .iter()
+            .any(|w| s.text.contains(w))
     });
     for s in in_window.chain(cued) {
         if let Some(caps) = c.date_range.captures(s.text) {
@@ -992,7 +1050,10 @@ fn window(text: &str, sents: &[Sentence<'_>]) -> (Window, Option<Source>) {
     (Window::default(), None)
 }
 
-fn benefit_and_loan(text: &str, sents: &[Sentence<'_>]) -> (Option<Benefit>, Vec<Source>, LoanTerms) {
+fn benefit_and_loan(
+    text: &str,
+    sents: &[Sentence<'_>],
+) -> (Option<Benefit>, Vec<Source>, LoanTerms) {
     let c = compiled();
     let mut basis: Option<(usize, BenefitBasis, Option<i64>)> = None;
     let mut amount = None;
@@ -1002,11 +1063,18 @@ fn benefit_and_loan(text: &str, sents: &[Sentence<'_>]) -> (Option<Benefit>, Vec
     let mut sources: Vec<Source> = Vec::new();
     let mut loan = LoanTerms::default();
     let money = |caps: &Captures<'_>| {
-        number(caps.name("num")?.as_str(), money_unit(caps.name("unit")?.as_str()))
+        number(
+            caps.name("num")?.as_str(),
+            money_unit(caps.name("unit")?.as_str()),
+        )
     };
     let months = |caps: &Captures<'_>| {
         let n = number(caps.name("num")?.as_str(), Unit::None)?;
-        Some(if caps.name("unit")?.as_str() == "年" { n * 12 } else { n })
+        Some(if caps.name("unit")?.as_str() == "年" {
+            n * 12
+        } else {
+            n
+        })
     };
     for s in sents {
         let benefit_here = matches!(s.section, Section::Benefit | Section::Whole);
@@ -1018,7 +1086,12 @@ fn benefit_and_loan(text: &str, sents: &[Sentence<'_>]) -> (Option<Benefit>, Vec
         let mut loan_used = false;
         for i in c.set.matches(s.text).iter() {
             let p = &PATTERNS[i];
-            let Some(caps) = c.rows[i].captures(s.text) else {
+            // A cap followed by 的贷款本金 is the loan's principal, not the benefit's cap.
+            let Some(caps) = c.rows[i].captures_iter(s.text).find(|caps| {
+                let end = caps.get(0).map_or(0, |m| m.end());
+                !(matches!(p.produces, Produces::CapPerEnterprise | Produces::CapPerYear)
+                    && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
+            }) else {
                 continue;
             };
             let pos = caps.get(0).map_or(0, |m| s.start + m.start());
@@ -1068,8 +1141,9 @@ fn benefit_and_loan(text: &str, sents: &[Sentence<'_>]) -> (Option<Benefit>, Vec
                     loan_used = true;
                 }
                 (Target::Loan, Produces::LprPlus) if loan.max_rate_over_lpr_bp.is_none() => {
-                    loan.max_rate_over_lpr_bp =
-                        caps.name("num").and_then(|m| number(m.as_str(), Unit::None));
+                    loan.max_rate_over_lpr_bp = caps
+                        .name("num")
+                        .and_then(|m| number(m.as_str(), Unit::None));
                     loan_used = true;
                 }
                 (Target::Loan, Produces::LoanKind(kind)) => {
@@ -1090,7 +1164,11 @@ fn benefit_and_loan(text: &str, sents: &[Sentence<'_>]) -> (Option<Benefit>, Vec
         }
     }
     let benefit = basis.map(|(_, basis, percent_bp)| {
-        let percent_bp = if basis == BenefitBasis::Fixed { None } else { percent_bp };
+        let percent_bp = if basis == BenefitBasis::Fixed {
+            None
+        } else {
+            percent_bp
+        };
         let mut b = Benefit {
             basis,
             percent_bp,
@@ -1112,7 +1190,10 @@ fn yuan(v: i64) -> String {
 
 /// A one-line Chinese summary of a read benefit.
 fn summary(b: &Benefit) -> String {
-    let pct = b.percent_bp.map(huiqi_engine::text::percent).unwrap_or_default();
+    let pct = b
+        .percent_bp
+        .map(huiqi_engine::text::percent)
+        .unwrap_or_default();
     let mut parts = vec![match b.basis {
         BenefitBasis::Interest => format!("按实际支付利息的{pct}贴息"),
         BenefitBasis::Lpr => format!("按LPR的{pct}贴息"),
@@ -1139,7 +1220,18 @@ fn summary(b: &Benefit) -> String {
 
 /// Words that make a sentence in a conditions section look like a condition.
 const CONDITION_CUES: [&str; 12] = [
-    "应", "须", "符合", "条件", "满", "以上", "以下", "不超过", "不低于", "未", "无", "不得",
+    "应",
+    "须",
+    "符合",
+    "条件",
+    "满",
+    "以上",
+    "以下",
+    "不超过",
+    "不低于",
+    "未",
+    "无",
+    "不得",
 ];
 
 /// Reads a policy's prose into a draft. Never fails: what it cannot read is listed in
@@ -1148,7 +1240,18 @@ pub fn extract(text: &str) -> Draft {
     let sents = sentences(text);
     let (window, window_source) = window(text, &sents);
     let (benefit, benefit_sources, loan) = benefit_and_loan(text, &sents);
-    let loan_sentences: BTreeSet<usize> = loan.sources.iter().map(|s| s.start).collect();
+    let region = regions(&sents);
+    // Sentences already read for something: not listed as unread.
+    let mut read: BTreeSet<usize> = loan
+        .sources
+        .iter()
+        .chain(&benefit_sources)
+        .chain(&window_source)
+        .map(|s| s.start)
+        .collect();
+    if let Some(r) = &region {
+        read.extend(r.sentences.iter().map(|&i| sents[i].start));
+    }
     let section_factor = |s: Section| match s {
         Section::Object => 0.85,
         Section::Whole => 0.9,
@@ -1188,8 +1291,8 @@ pub fn extract(text: &str) -> Draft {
             });
         }
         let src = || source(text, s.start, s.start + s.text.len());
-        let looks_like_condition = s.section == Section::Conditions
-            || CONDITION_CUES.iter().any(|w| s.text.contains(w));
+        let looks_like_condition =
+            s.section == Section::Conditions || CONDITION_CUES.iter().any(|w| s.text.contains(w));
         let intro = s.text.ends_with('：') || s.text.ends_with(':');
         if items.dropped {
             unread.push(Unread {
@@ -1204,7 +1307,7 @@ pub fn extract(text: &str) -> Draft {
         } else if built.is_empty()
             && looks_like_condition
             && !intro
-            && !loan_sentences.contains(&s.start)
+            && !read.contains(&s.start)
             && s.text.chars().count() >= 6
         {
             unread.push(Unread {
@@ -1216,7 +1319,14 @@ pub fn extract(text: &str) -> Draft {
     // The region clause first.
     let mut clauses: Vec<DraftClause> = Vec::new();
     let mut region_codes = Vec::new();
-    if let Some((codes, sentence, names, confidence)) = regions(&sents) {
+    if let Some(RegionRead {
+        codes,
+        sentence,
+        names,
+        confidence,
+        ..
+    }) = region
+    {
         let s = &sents[sentence];
         let quoted: Vec<String> = codes.iter().map(|c| format!("{c:?}")).collect();
         let rule = if quoted.len() == 1 {
@@ -1228,7 +1338,7 @@ pub fn extract(text: &str) -> Draft {
             rule,
             fields: vec!["region".into()],
             patterns: vec!["region.name".into()],
-            confidence: confidence * section_factor(s.section),
+            confidence: (confidence * section_factor(s.section) * 100.0).round() / 100.0,
             matched: names,
             source: source(text, s.start, s.start + s.text.len()),
         });
@@ -1333,7 +1443,10 @@ mod tests {
     #[test]
     fn headings_decide_sections() {
         assert_eq!(Section::of_heading("申报条件"), Section::Conditions);
-        assert_eq!(Section::of_heading("支持对象和申报条件"), Section::Conditions);
+        assert_eq!(
+            Section::of_heading("支持对象和申报条件"),
+            Section::Conditions
+        );
         assert_eq!(Section::of_heading("支持对象"), Section::Object);
         assert_eq!(Section::of_heading("支持标准"), Section::Benefit);
         assert_eq!(Section::of_heading("申报时间"), Section::Window);

@@ -263,12 +263,7 @@ pub static PATTERNS: &[Pattern] = &[
         r"科技型中小企业信息库|入库(?:的)?科技型中小企业|科技型中小企业入库",
         P::Rule("tech_sme"),
     ),
-    row(
-        "qual.high_tech",
-        C,
-        r"高新技术企业",
-        P::Rule("high_tech"),
-    ),
+    row("qual.high_tech", C, r"高新技术企业", P::Rule("high_tech")),
     row(
         "qual.specialized",
         C,
@@ -614,7 +609,7 @@ pub static PATTERNS: &[Pattern] = &[
         "benefit.cap_year",
         B,
         concat!(
-            r"(?:每年|年度)[^，。；0-9本]{0,8}?(?:最高|上限|不超过)[ ]*",
+            r"(?:每年|年度)[^，。；0-9本]{0,8}?(?:最高|上限|不超过)(?:补贴|贴息|奖励)?[ ]*",
             money!()
         ),
         P::CapPerYear,
@@ -623,7 +618,7 @@ pub static PATTERNS: &[Pattern] = &[
         "benefit.cap_total",
         B,
         concat!(
-            r"(?:累计|单户企业|单户|每家企业|每户)[^，。；0-9本次年]{0,8}?(?:最高|不超过|上限)[ ]*",
+            r"(?:累计|单户企业|单户|每家企业|每户)[^，。；0-9本次年]{0,8}?(?:最高|不超过|上限)(?:补贴|贴息|奖励|补偿)?[ ]*",
             money!()
         ),
         P::CapPerEnterprise,
@@ -676,12 +671,7 @@ pub static PATTERNS: &[Pattern] = &[
         P::LoanKind("技术改造贷款"),
     ),
     row("loan.pledge", L, r"质押贷款", P::LoanKind("质押贷款")),
-    row(
-        "loan.guaranteed",
-        L,
-        r"担保贷款",
-        P::LoanKind("担保贷款"),
-    ),
+    row("loan.guaranteed", L, r"担保贷款", P::LoanKind("担保贷款")),
     row("loan.green", L, r"绿色贷款", P::LoanKind("绿色贷款")),
     row(
         "loan.first",

@@ -85,13 +85,23 @@ fn clause_precision_and_recall_over_the_fixtures() {
         ));
     }
     assert!(e.policies.iter().all(|p| p.compiles), "{report}");
-    assert!(e.total.precision >= 0.9, "precision {:.3}\n{report}", e.total.precision);
-    assert!(e.total.recall >= 0.8, "recall {:.3}\n{report}", e.total.recall);
+    assert!(
+        e.total.precision >= 0.9,
+        "precision {:.3}\n{report}",
+        e.total.precision
+    );
+    assert!(
+        e.total.recall >= 0.8,
+        "recall {:.3}\n{report}",
+        e.total.recall
+    );
 }
 
 #[test]
 fn yi_xia_excludes_and_yi_shang_includes_the_number() {
-    let d = extract("二、申报条件\n（一）上年度营业收入2亿元以下；\n（二）上年度出口额500万元以上、5亿元以下；");
+    let d = extract(
+        "二、申报条件\n（一）上年度营业收入2亿元以下；\n（二）上年度出口额500万元以上、5亿元以下；",
+    );
     assert!(has(&d, "revenue < 200000000"), "{}", d.rule);
     assert!(has(&d, "export_value >= 5000000"), "{}", d.rule);
     assert!(has(&d, "export_value < 500000000"), "{}", d.rule);
@@ -107,7 +117,9 @@ fn yi_xia_excludes_and_yi_shang_includes_the_number() {
 
 #[test]
 fn wan_and_yi_convert_to_yuan_and_percent_to_basis_points() {
-    let d = extract("二、申报条件\n上年度营业收入2000万元以上、4亿元以下，研发费用占营业收入比例不低于4.5%，资产负债率不超过70%。");
+    let d = extract(
+        "二、申报条件\n上年度营业收入2000万元以上、4亿元以下，研发费用占营业收入比例不低于4.5%，资产负债率不超过70%。",
+    );
     let c = clauses(&d);
     assert!(c.contains(&"revenue >= 20000000".to_string()), "{c:?}");
     assert!(c.contains(&"revenue < 400000000".to_string()), "{c:?}");
@@ -168,13 +180,17 @@ fn tax_grades_widen_with_yi_shang() {
 
 #[test]
 fn or_between_conditions_becomes_an_or() {
-    let d = extract("二、申报条件\n（一）申请主体为个体工商户，或者从业人员未满100人、属于小型、微型企业；");
+    let d = extract(
+        "二、申报条件\n（一）申请主体为个体工商户，或者从业人员未满100人、属于小型、微型企业；",
+    );
     let want = normalize(
         r#"entity_type = "个体工商户" or (employees < 100 and size in ["小型", "微型"])"#,
     )
     .unwrap();
     assert_eq!(clauses(&d), want, "{}", d.rule);
-    let d = extract("二、申报条件\n对已纳入全国科技型中小企业信息库或持有有效期内高新技术企业证书的企业。");
+    let d = extract(
+        "二、申报条件\n对已纳入全国科技型中小企业信息库或持有有效期内高新技术企业证书的企业。",
+    );
     assert_eq!(clauses(&d), normalize("tech_sme or high_tech").unwrap());
 }
 
@@ -185,7 +201,11 @@ fn exclusions_negate_industries_and_list_what_cannot_be_said() {
     );
     assert!(has(&d, r#"not industry under ["J", "K"]"#), "{}", d.rule);
     assert_eq!(d.clauses.len(), 1, "{}", d.rule);
-    let unread: Vec<&str> = d.unread.iter().map(|u| u.source.sentence.as_str()).collect();
+    let unread: Vec<&str> = d
+        .unread
+        .iter()
+        .map(|u| u.source.sentence.as_str())
+        .collect();
     assert_eq!(
         unread,
         [
@@ -203,5 +223,24 @@ fn materials_and_preamble_give_no_clauses() {
     let d = extract(
         "为支持高新技术企业发展，制定本办法。\n一、申报条件\n（一）成立满两年；\n二、申报材料\n（一）高新技术企业证书；\n（二）纳税信用等级证明。",
     );
-    assert_eq!(clauses(&d), normalize("years_since(established) >= 2").unwrap(), "{}", d.rule);
+    assert_eq!(
+        clauses(&d),
+        normalize("years_since(established) >= 2").unwrap(),
+        "{}",
+        d.rule
+    );
+}
+
+#[test]
+fn a_principal_base_is_a_loan_condition_not_the_benefit_cap() {
+    let d = extract(
+        "三、支持标准\n对符合条件的首贷户，按贷款市场报价利率(LPR)的50%给予贴息。贴息以单户不超过500万元的贷款本金为基数计算，贴息期限不超过12个月，每家企业累计最高5万元。",
+    );
+    let b = d.benefit.unwrap();
+    assert_eq!(b.basis, BenefitBasis::Lpr);
+    assert_eq!(b.cap_per_enterprise, Some(50_000));
+    assert_eq!(b.duration_months, Some(12));
+    assert_eq!(d.loan.max_amount, Some(5_000_000));
+    let d = extract("二、支持标准\n按实际缴纳担保费的50%给予补贴，每家企业每年最高补贴15万元。");
+    assert_eq!(d.benefit.unwrap().cap_per_year, Some(150_000));
 }
