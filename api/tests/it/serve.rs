@@ -111,7 +111,11 @@ impl Server {
     /// Stops with SIGTERM, as a service manager does, and returns how it exited.
     fn terminate(mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        // The shell's built-in kill: no procps needed.
+        let killed = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
         assert!(killed.success());
         wait_with_timeout(&mut self.child)
     }
