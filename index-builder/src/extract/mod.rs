@@ -1111,13 +1111,11 @@ fn benefit_and_loan(
                         used = true;
                     }
                 }
-                (Target::Benefit, Produces::FixedAmount) => {
-                    if amount.is_none() {
-                        amount = money(&caps);
-                        used = true;
-                        if basis.is_none_or(|(at, _, _)| pos < at) {
-                            basis = Some((pos, BenefitBasis::Fixed, None));
-                        }
+                (Target::Benefit, Produces::FixedAmount) if amount.is_none() => {
+                    amount = money(&caps);
+                    used = true;
+                    if basis.is_none_or(|(at, _, _)| pos < at) {
+                        basis = Some((pos, BenefitBasis::Fixed, None));
                     }
                 }
                 (Target::Benefit, Produces::CapPerYear) if cap_year.is_none() => {
@@ -1146,11 +1144,11 @@ fn benefit_and_loan(
                         .and_then(|m| number(m.as_str(), Unit::None));
                     loan_used = true;
                 }
-                (Target::Loan, Produces::LoanKind(kind)) => {
-                    if !loan.kinds.iter().any(|k| k == kind) {
-                        loan.kinds.push(kind.to_string());
-                        loan_used = true;
-                    }
+                (Target::Loan, Produces::LoanKind(kind))
+                    if !loan.kinds.iter().any(|k| k == kind) =>
+                {
+                    loan.kinds.push(kind.to_string());
+                    loan_used = true;
                 }
                 _ => {}
             }
