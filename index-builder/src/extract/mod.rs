@@ -1089,8 +1089,10 @@ fn benefit_and_loan(
             // A cap followed by 的贷款本金 is the loan's principal, not the benefit's cap.
             let Some(caps) = c.rows[i].captures_iter(s.text).find(|caps| {
                 let end = caps.get(0).map_or(0, |m| m.end());
-                !(matches!(p.produces, Produces::CapPerEnterprise | Produces::CapPerYear)
-                    && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
+                !(matches!(
+                    p.produces,
+                    Produces::CapPerEnterprise | Produces::CapPerYear
+                ) && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
             }) else {
                 continue;
             };
