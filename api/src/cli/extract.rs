@@ -136,7 +136,7 @@ pub(super) fn run_eval(dir: &Path, json: bool, out: &mut dyn Write) -> CliResult
     let mut policies: Vec<(String, String, String)> = Vec::new();
     for entry in entries {
         let path = entry?.path();
-        if !path.extension().is_some_and(|x| x == "json") {
+        if path.extension().is_none_or(|x| x != "json") {
             continue;
         }
         let raw = std::fs::read_to_string(&path)?;

@@ -1089,8 +1089,10 @@ fn benefit_and_loan(
             // A cap followed by 的贷款本金 is the loan's principal, not the benefit's cap.
             let Some(caps) = c.rows[i].captures_iter(s.text).find(|caps| {
                 let end = caps.get(0).map_or(0, |m| m.end());
-                !(matches!(p.produces, Produces::CapPerEnterprise | Produces::CapPerYear)
-                    && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
+                !(matches!(
+                    p.produces,
+                    Produces::CapPerEnterprise | Produces::CapPerYear
+                ) && (s.text[end..].starts_with("的贷款") || s.text[end..].starts_with("的本金")))
             }) else {
                 continue;
             };
@@ -1111,13 +1113,11 @@ fn benefit_and_loan(
                         used = true;
                     }
                 }
-                (Target::Benefit, Produces::FixedAmount) => {
-                    if amount.is_none() {
-                        amount = money(&caps);
-                        used = true;
-                        if basis.is_none_or(|(at, _, _)| pos < at) {
-                            basis = Some((pos, BenefitBasis::Fixed, None));
-                        }
+                (Target::Benefit, Produces::FixedAmount) if amount.is_none() => {
+                    amount = money(&caps);
+                    used = true;
+                    if basis.is_none_or(|(at, _, _)| pos < at) {
+                        basis = Some((pos, BenefitBasis::Fixed, None));
                     }
                 }
                 (Target::Benefit, Produces::CapPerYear) if cap_year.is_none() => {
@@ -1146,11 +1146,11 @@ fn benefit_and_loan(
                         .and_then(|m| number(m.as_str(), Unit::None));
                     loan_used = true;
                 }
-                (Target::Loan, Produces::LoanKind(kind)) => {
-                    if !loan.kinds.iter().any(|k| k == kind) {
-                        loan.kinds.push(kind.to_string());
-                        loan_used = true;
-                    }
+                (Target::Loan, Produces::LoanKind(kind))
+                    if !loan.kinds.iter().any(|k| k == kind) =>
+                {
+                    loan.kinds.push(kind.to_string());
+                    loan_used = true;
                 }
                 _ => {}
             }
