@@ -319,16 +319,14 @@ impl Catalog {
         verdicts: &[Verdict],
         stack: &mut Vec<Verdict>,
     ) -> (Outcome, usize, bool) {
+        // Without branches on the verdicts, which vary from offer to offer.
         let (mut failed, mut area, mut unknown) = (0, false, false);
         for (i, &id) in self.clause_ids(p).iter().enumerate() {
-            match verdicts[id as usize] {
-                Verdict::Fail => {
-                    failed += 1;
-                    area |= i < p.area as usize;
-                }
-                Verdict::Unknown => unknown = true,
-                Verdict::Pass => {}
-            }
+            let v = verdicts[id as usize];
+            let fail = v == Verdict::Fail;
+            failed += usize::from(fail);
+            area |= fail & (i < p.area as usize);
+            unknown |= v == Verdict::Unknown;
         }
         let outcome = if !p.conjunction {
             let steps = &self.steps[p.steps.0 as usize..p.steps.1 as usize];
@@ -659,7 +657,10 @@ pub fn match_enterprise(
         list.into_iter()
             .map(|c| {
                 let score = match c.offer {
-                    Offer::Product(e) => ScoreBreakdown::product(&e.item, need, signals, weights),
+                    Offer::Product(e) => {
+                        let terms = &catalog.terms[c.position];
+                        ScoreBreakdown::product_terms(terms, || &e.item.id, need, signals, weights)
+                    }
                     Offer::Policy(e) => policy_score(&e.item),
                 };
                 let ids = catalog.clause_ids(&catalog.packed[c.position]);

@@ -310,17 +310,7 @@ fn signal<'a>(map: &HashMap<String, f32>, id: &impl Fn() -> &'a str) -> f32 {
 }
 
 impl ScoreBreakdown {
-    pub(crate) fn product(
-        p: &Product,
-        need: Option<&FinancingNeed>,
-        signals: &Signals,
-        w: &Weights,
-    ) -> ScoreBreakdown {
-        ScoreBreakdown::product_terms(&ProductTerms::of(p), || &p.id, need, signals, w)
-    }
-
-    /// [`ScoreBreakdown::product`] from the product's terms; `id` is read only when there are
-    /// signals.
+    /// A product's score from its terms; `id` is read only when there are signals.
     pub(crate) fn product_terms<'a>(
         p: &ProductTerms,
         id: impl Fn() -> &'a str,
