@@ -33,7 +33,7 @@ use chrono::NaiveDate;
 use huiqi_engine::codes::region;
 use huiqi_engine::model::{Benefit, BenefitBasis, Window};
 use huiqi_engine::rule::{Num, Unit, parse_number_with_unit};
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 
 use patterns::{INDUSTRIES, PATTERNS, Pattern, Produces, Quantity, THRESHOLD, Target};
@@ -198,16 +198,29 @@ struct Compiled {
     exclusion: Regex,
 }
 
+/// Lazy-DFA cache per regex (per thread using it), bytes.
+const DFA_CACHE_BYTES: usize = 64 << 20;
+
 fn compiled() -> &'static Compiled {
     static C: LazyLock<Compiled> = LazyLock::new(|| {
         let sources: Vec<String> = PATTERNS
             .iter()
             .map(|p| p.regex.replace("{T}", THRESHOLD))
             .collect();
-        let set = RegexSet::new(&sources).expect("pattern table compiles");
+        // The set's lazy DFA gets room for its states: with the default cache it is cleared
+        // over and over on these Unicode patterns and falls back to the (slow) PikeVM.
+        let set = RegexSetBuilder::new(&sources)
+            .dfa_size_limit(DFA_CACHE_BYTES)
+            .build()
+            .expect("pattern table compiles");
         let rows = sources
             .iter()
-            .map(|s| Regex::new(s).expect("pattern row compiles"))
+            .map(|s| {
+                RegexBuilder::new(s)
+                    .dfa_size_limit(DFA_CACHE_BYTES)
+                    .build()
+                    .expect("pattern row compiles")
+            })
             .collect();
         let mut region_codes: std::collections::HashMap<&'static str, Vec<String>> =
             Default::default();
