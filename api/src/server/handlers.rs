@@ -2,7 +2,6 @@
 //! [`Platform`], and shapes the answer; blocking work (catalog changes, scans) runs on a
 //! blocking thread.
 
-use axum::Json as Reply;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -13,7 +12,7 @@ use huiqi_engine::Enterprise;
 use huiqi_engine::model::{Policy, Product, Role};
 use serde::Deserialize;
 
-use super::extract::{Json, JsonBody, Path, Query, parse};
+use super::extract::{Json, JsonBody, Path, Query, Reply, parse};
 use super::openapi::schema;
 use super::{AppState, Doc, Routes};
 use crate::error::{Error, ErrorCode, Result};

@@ -184,16 +184,7 @@ async fn webhook_deliveries_are_signed_retried_and_logged() {
     assert!(!listed.text.contains(&secret), "the secret is shown once");
 
     let sender = tokio::spawn(h.platform.clone().delivery_loop());
-    let a = h
-        .call(
-            Method::POST,
-            "/v1/policies/P-B09/publish",
-            Some("policy_office"),
-            None,
-        )
-        .await;
-    assert!(a.status.is_success(), "{}", a.text);
-    h.run_jobs().await;
+    h.publish_and_run("P-B09").await;
 
     // The first attempt is answered 500, the retry 200.
     for _ in 0..400 {

@@ -335,14 +335,7 @@ async fn with_review_required_only_approved_recommendations_reach_the_enterprise
 #[tokio::test]
 async fn a_changed_profile_is_notified_of_newly_fitting_policies() {
     let h = Harness::new();
-    h.call(
-        Method::POST,
-        "/v1/policies/P-B09/publish",
-        Some("policy_office"),
-        None,
-    )
-    .await;
-    h.run_jobs().await;
+    h.publish_and_run("P-B09").await;
     let before = notified(&h, "P-B09").len();
     // A Yuhang manufacturer that lacks the green certificate, then gets it.
     let mut e: Value =

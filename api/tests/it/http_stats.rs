@@ -17,16 +17,7 @@ async fn each_role_counts_its_own_slice() {
     // With review required, every match made is recorded as a recommendation to review.
     let h = Harness::with(|c| c.review_required = true);
     // Publishing P-B09 (余杭区) gives the figures some notifications to count.
-    let a = h
-        .call(
-            Method::POST,
-            "/v1/policies/P-B09/publish",
-            Some("policy_office"),
-            None,
-        )
-        .await;
-    assert!(a.status.is_success(), "{}", a.text);
-    h.run_jobs().await;
+    h.publish_and_run("P-B09").await;
     let notified = count(&h, "SELECT count(*) FROM notifications");
     assert!(notified > 0, "P-B09 reaches someone");
 

@@ -220,6 +220,16 @@ impl Harness {
         }
     }
 
+    /// Publishes a policy as the demo policy office (杭州市) and runs its 政策找人 job.
+    pub(crate) async fn publish_and_run(&self, policy: &str) {
+        let path = format!("/v1/policies/{policy}/publish");
+        let a = self
+            .call(Method::POST, &path, Some("policy_office"), None)
+            .await;
+        assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.text);
+        self.run_jobs().await;
+    }
+
     /// Looks for window reminders now, as the server's reminder loop does.
     pub(crate) async fn remind(&self) -> usize {
         let p = self.platform.clone();
