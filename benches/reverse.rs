@@ -19,6 +19,8 @@
 
 #[path = "reverse/pg.rs"]
 mod pg;
+#[path = "../tests/e2e/pg_bind.rs"]
+mod pg_bind;
 
 use std::hint::black_box;
 

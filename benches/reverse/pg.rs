@@ -1,17 +1,18 @@
 //! The reverse bench's PostgreSQL side: the typical policy compiled by `huiqi_engine::sql`,
 //! over the same synthetic enterprises loaded with `COPY`, against the columnar scan.
 
-use std::error::Error;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use huiqi_engine::reverse::{CompiledPredicate, EnterpriseStore, reach};
-use huiqi_engine::sql::{self, SqlType, SqlValue};
+use huiqi_engine::sql::{self, SqlValue};
 use huiqi_engine::synthetic;
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 use rayon::prelude::*;
+
+use crate::pg_bind::bind;
 
 /// Times the policy as SQL on PostgreSQL and as the columnar scan, and prints both p50s and
 /// their ratio. `expected` is the scan's (eligible, needs_info); the SQL must return as many.
@@ -226,52 +227,4 @@ fn copy_line(values: &[SqlValue]) -> String {
 /// A PostgreSQL array literal of already quoted items.
 fn array(items: impl Iterator<Item = String>) -> String {
     format!("{{{}}}", items.collect::<Vec<_>>().join(","))
-}
-
-/// `NaiveDate` for the `date` type, in PostgreSQL's binary form (days since 2000-01-01), as in
-/// the agreement tests (the workspace builds `postgres` without its chrono feature).
-#[derive(Debug)]
-struct PgDate(NaiveDate);
-
-impl ToSql for PgDate {
-    fn to_sql(
-        &self,
-        _: &Type,
-        out: &mut postgres::types::private::BytesMut,
-    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
-        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
-        let days = i32::try_from(self.0.signed_duration_since(epoch).num_days())?;
-        out.extend_from_slice(&days.to_be_bytes());
-        Ok(IsNull::No)
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        *ty == Type::DATE
-    }
-
-    to_sql_checked!();
-}
-
-/// A parameter in the Rust type the `postgres` client binds to its SQL type.
-fn bind(v: &SqlValue) -> Box<dyn ToSql + Sync> {
-    match v.clone() {
-        SqlValue::Null(t) => match t {
-            SqlType::Int4 => Box::new(None::<i32>),
-            SqlType::Int8 => Box::new(None::<i64>),
-            SqlType::Bool => Box::new(None::<bool>),
-            SqlType::Date => Box::new(None::<PgDate>),
-            SqlType::Text => Box::new(None::<String>),
-            SqlType::TextArray => Box::new(None::<Vec<String>>),
-            SqlType::Int4Array => Box::new(None::<Vec<i32>>),
-            SqlType::Int8Array => Box::new(None::<Vec<i64>>),
-        },
-        SqlValue::Int4(x) => Box::new(x),
-        SqlValue::Int8(x) => Box::new(x),
-        SqlValue::Bool(x) => Box::new(x),
-        SqlValue::Date(x) => Box::new(PgDate(x)),
-        SqlValue::Text(x) => Box::new(x),
-        SqlValue::TextArray(x) => Box::new(x),
-        SqlValue::Int4Array(x) => Box::new(x),
-        SqlValue::Int8Array(x) => Box::new(x),
-    }
 }

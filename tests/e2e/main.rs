@@ -3,3 +3,4 @@
 mod agreement;
 mod fixtures;
 mod matching;
+mod pg_bind;
