@@ -29,6 +29,16 @@ fn assert_denied(a: &crate::support::Answer, needle: &str) {
     assert!(a.json.get("credit_code").is_none(), "{}", a.text);
 }
 
+/// Reads a record as admin and sends it back unchanged with PUT as `role`: a write attempt
+/// whose body is valid, so only the role's scope can refuse it.
+async fn put_back_as(h: &Harness, path: &str, role: &str) -> crate::support::Answer {
+    let mut body = h.call(Method::GET, path, Some("admin"), None).await.json;
+    for view_only in ["masked", "withheld_categories", "revision"] {
+        body.as_object_mut().unwrap().remove(view_only);
+    }
+    h.call(Method::PUT, path, Some(role), Some(body)).await
+}
+
 #[tokio::test]
 async fn an_enterprise_reaches_only_itself() {
     let h = Harness::new();
@@ -50,16 +60,7 @@ async fn an_enterprise_reaches_only_itself() {
         assert_eq!(a.json["code"], "forbidden", "{path}");
     }
     // Writing another's profile, or any catalog, review or admin action.
-    let mut other = h
-        .call(Method::GET, "/v1/enterprises/E-0001", Some("admin"), None)
-        .await
-        .json;
-    for view_only in ["masked", "withheld_categories", "revision"] {
-        other.as_object_mut().unwrap().remove(view_only);
-    }
-    let a = h
-        .call(Method::PUT, "/v1/enterprises/E-0001", me, Some(other))
-        .await;
+    let a = put_back_as(&h, "/v1/enterprises/E-0001", "enterprise").await;
     assert_denied(&a, "E-0001");
     let a = h
         .call(
@@ -214,23 +215,7 @@ async fn a_policy_office_acts_within_its_region_only() {
         .await;
     assert_denied(&a, "E-0006");
     // Nor is the catalog of banks.
-    let product = h
-        .call(
-            Method::GET,
-            "/v1/products/HANHAI-XYD-01",
-            Some("admin"),
-            None,
-        )
-        .await
-        .json;
-    let a = h
-        .call(
-            Method::PUT,
-            "/v1/products/HANHAI-XYD-01",
-            office,
-            Some(product),
-        )
-        .await;
+    let a = put_back_as(&h, "/v1/products/HANHAI-XYD-01", "policy_office").await;
     assert_error(&a, StatusCode::FORBIDDEN, "forbidden");
     // A Shenzhen office is refused Hangzhou's draft.
     let sz = h.issue("policy_office", Some("4403")).await;
@@ -290,23 +275,7 @@ async fn an_institution_sees_only_what_enterprises_authorised_and_its_own_produc
         .await;
     assert_denied(&a, "E-0005");
     // Its own product, not another bank's.
-    let theirs = h
-        .call(
-            Method::GET,
-            "/v1/products/CHANGFENG-DYD-01",
-            Some("admin"),
-            None,
-        )
-        .await
-        .json;
-    let a = h
-        .call(
-            Method::PUT,
-            "/v1/products/CHANGFENG-DYD-01",
-            bank,
-            Some(theirs),
-        )
-        .await;
+    let a = put_back_as(&h, "/v1/products/CHANGFENG-DYD-01", "institution").await;
     assert_error(&a, StatusCode::FORBIDDEN, "forbidden");
     // Policies belong to policy offices.
     let a = h
