@@ -20,6 +20,7 @@ use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use axum::serve::ListenerExt;
 use futures_util::FutureExt;
 
 use crate::error::{Error, ErrorCode};
@@ -202,6 +203,13 @@ pub async fn serve(
         tokio::spawn(platform.clone().reminder_loop()),
     ];
     let stopping = platform.clone();
+    // Without TCP_NODELAY the tail of a multi-segment answer waits for the client's delayed
+    // ACK (up to 40 ms on Linux): that alone put p99 of match-by-id at 40-50 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     let result = axum::serve(listener, app(platform.clone()))
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
