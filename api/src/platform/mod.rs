@@ -120,7 +120,7 @@ impl Platform {
         })?;
         let db_path = data.join("huiqi.sqlite");
         let db = Db::open(&db_path)?;
-        let audit = AuditLog::start(&db_path, clock.clone())?;
+        let audit = AuditLog::start(&db, clock.clone())?;
         let platform = Platform {
             config,
             clock,

@@ -7,8 +7,8 @@
 //! chain ([`verify`]); SQLite triggers refuse UPDATE and DELETE outright, and no API call
 //! writes anything but new entries.
 
-use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::{Connection, params};
@@ -107,9 +107,10 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Starts the writer thread on its own connection to the database at `path`.
-    pub fn start(path: &Path, clock: Arc<dyn Clock>) -> Result<AuditLog> {
-        let conn = connect(path)?;
+    /// Starts the writer thread on its own connection to `db`.
+    pub fn start(db: &Db, clock: Arc<dyn Clock>) -> Result<AuditLog> {
+        let conn = connect(db.path())?;
+        let pass_done = db.pass_done();
         let last: String = conn
             .query_row(
                 "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -123,7 +124,7 @@ impl AuditLog {
         let (tx, rx) = mpsc::channel::<Pending>();
         std::thread::Builder::new()
             .name("huiqi-audit".into())
-            .spawn(move || writer(conn, rx, last, clock))
+            .spawn(move || writer(conn, rx, last, clock, &pass_done))
             .map_err(Error::internal)?;
         Ok(AuditLog { tx })
     }
@@ -166,6 +167,7 @@ fn writer(
     rx: mpsc::Receiver<Pending>,
     mut last: String,
     clock: Arc<dyn Clock>,
+    checkpoint_pass_done: &AtomicBool,
 ) {
     while let Ok(first) = rx.recv() {
         // Everything that queued while the previous group committed goes into this one.
@@ -181,6 +183,12 @@ fn writer(
         }
         for p in group {
             let _ = p.done.send(result.clone());
+        }
+        // Finishes the checkpointer's pass between two commits (see store::Checkpointer).
+        if checkpoint_pass_done.swap(false, Ordering::Acquire)
+            && let Err(e) = super::checkpoint(&conn)
+        {
+            tracing::warn!("audit: finishing a checkpoint failed: {e}");
         }
     }
 }
@@ -350,6 +358,9 @@ pub fn verify(db: &Db) -> Result<Verification> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
     use super::*;
     use crate::clock::SystemClock;
 
@@ -371,7 +382,7 @@ mod tests {
         let path = dir.join("audit.sqlite");
         let _ = std::fs::remove_file(&path);
         let db = Db::open(&path).unwrap();
-        let log = AuditLog::start(&path, Arc::new(SystemClock::default())).unwrap();
+        let log = AuditLog::start(&db, Arc::new(SystemClock::default())).unwrap();
         std::thread::scope(|s| {
             for t in 0..4 {
                 let log = log.clone();
@@ -404,6 +415,77 @@ mod tests {
         .unwrap();
         let v = verify(&db).unwrap();
         assert_eq!((v.intact, v.first_broken), (false, Some(17)));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Under appends that never pause, every checkpoint pass still ends with the WAL starting
+    /// over from its beginning (the writer finishes the pass between two of its commits), so
+    /// the WAL holds about one interval's writes instead of growing with every commit.
+    #[test]
+    fn the_wal_starts_over_after_each_pass_under_continuous_appends() {
+        let dir = std::env::temp_dir().join(format!("huiqi-audit-wal-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.sqlite");
+        let _ = std::fs::remove_file(&path);
+        // The passes are run by hand below, as the checkpointer thread runs them.
+        let db = Db {
+            checkpointer: super::super::Checkpointer::start(&path, Duration::from_secs(3600))
+                .unwrap(),
+            ..Db::open(&path).unwrap()
+        };
+        let log = AuditLog::start(&db, Arc::new(SystemClock::default())).unwrap();
+        let pass_done = db.pass_done();
+        let hand = connect(&path).unwrap();
+        let committed = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let wait_for = |n: usize| {
+            while committed.load(Ordering::Acquire) < n {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        std::thread::scope(|s| {
+            for t in 0..3 {
+                let (log, committed, stop) = (log.clone(), &committed, &stop);
+                s.spawn(move || {
+                    // Bounded, in case a failed assertion leaves `stop` unset.
+                    for i in 0..50_000 {
+                        if stop.load(Ordering::Acquire) {
+                            break;
+                        }
+                        log.append_blocking(vec![entry(t * 1_000_000 + i)]).unwrap();
+                        committed.fetch_add(1, Ordering::AcqRel);
+                    }
+                });
+            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                for pass in 0..5 {
+                    wait_for(committed.load(Ordering::Acquire) + 300);
+                    let before = super::super::tests::wal_restarts(&path);
+                    // The checkpointer's pass, while the appends go on.
+                    super::super::pass(&hand, &path, &pass_done, i64::MAX).unwrap();
+                    while pass_done.load(Ordering::Acquire) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    // Up to three appends of the group committed before the writer's step may
+                    // still be counting; the fourth committed after it.
+                    wait_for(committed.load(Ordering::Acquire) + 4);
+                    assert!(
+                        super::super::tests::wal_restarts(&path) > before,
+                        "pass {pass}: the WAL did not start over under continuous appends"
+                    );
+                }
+            }));
+            stop.store(true, Ordering::Release);
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        });
+        let written: i64 = db
+            .read(|c| c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)))
+            .unwrap();
+        assert_eq!(written as usize, committed.load(Ordering::Acquire));
+        assert!(verify(&db).unwrap().intact);
+        drop((log, hand, db));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
