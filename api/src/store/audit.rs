@@ -428,11 +428,7 @@ mod tests {
         let path = dir.join("audit.sqlite");
         let _ = std::fs::remove_file(&path);
         // The passes are run by hand below, as the checkpointer thread runs them.
-        let db = Db {
-            checkpointer: super::super::Checkpointer::start(&path, Duration::from_secs(3600))
-                .unwrap(),
-            ..Db::open(&path).unwrap()
-        };
+        let db = Db::open_checkpointing_every(&path, Duration::from_secs(3600)).unwrap();
         let log = AuditLog::start(&db, Arc::new(SystemClock::default())).unwrap();
         let pass_done = db.pass_done();
         let hand = connect(&path).unwrap();

@@ -190,12 +190,17 @@ impl Db {
     /// Opens (creating and migrating when needed) the database at `path`, and starts its
     /// checkpointer.
     pub fn open(path: &Path) -> Result<Db> {
+        Db::open_checkpointing_every(path, Checkpointer::INTERVAL)
+    }
+
+    /// [`Db::open`] with another interval between checkpoint passes (tests run them by hand).
+    fn open_checkpointing_every(path: &Path, every: Duration) -> Result<Db> {
         let conn = connect(path)?;
         migrate(&conn)?;
         Ok(Db {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
-            checkpointer: Checkpointer::start(path, Checkpointer::INTERVAL)?,
+            checkpointer: Checkpointer::start(path, every)?,
         })
     }
 
@@ -424,10 +429,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("test.sqlite");
         let _ = std::fs::remove_file(&path);
-        let db = Db {
-            checkpointer: Checkpointer::start(&path, Duration::from_secs(3600)).unwrap(),
-            ..Db::open(&path).unwrap()
-        };
+        let db = Db::open_checkpointing_every(&path, Duration::from_secs(3600)).unwrap();
         let hand = connect(&path).unwrap();
         let committed = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
@@ -502,10 +504,7 @@ mod tests {
         let path = dir.join("test.sqlite");
         let _ = std::fs::remove_file(&path);
         // A checkpointer that would not wake during the test: passes are run by hand below.
-        let db = Db {
-            checkpointer: Checkpointer::start(&path, Duration::from_secs(3600)).unwrap(),
-            ..Db::open(&path).unwrap()
-        };
+        let db = Db::open_checkpointing_every(&path, Duration::from_secs(3600)).unwrap();
         // ~3,000 pages of audit-like rows, three times SQLite's automatic threshold.
         let detail = "x".repeat(4000);
         for i in 0..3000 {
