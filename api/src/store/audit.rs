@@ -358,9 +358,9 @@ pub fn verify(db: &Db) -> Result<Verification> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 
+    use super::super::tests::{under_continuous_writes, wal_restarts};
     use super::*;
     use crate::clock::SystemClock;
 
@@ -432,31 +432,13 @@ mod tests {
         let log = AuditLog::start(&db, Arc::new(SystemClock::default())).unwrap();
         let pass_done = db.pass_done();
         let hand = connect(&path).unwrap();
-        let committed = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let wait_for = |n: usize| {
-            while committed.load(Ordering::Acquire) < n {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        };
-        std::thread::scope(|s| {
-            for t in 0..3 {
-                let (log, committed, stop) = (log.clone(), &committed, &stop);
-                s.spawn(move || {
-                    // Bounded, in case a failed assertion leaves `stop` unset.
-                    for i in 0..50_000 {
-                        if stop.load(Ordering::Acquire) {
-                            break;
-                        }
-                        log.append_blocking(vec![entry(t * 1_000_000 + i)]).unwrap();
-                        committed.fetch_add(1, Ordering::AcqRel);
-                    }
-                });
-            }
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let committed = under_continuous_writes(
+            3,
+            |t, i| log.append_blocking(vec![entry(t * 1_000_000 + i)]).unwrap(),
+            |wait_for_more| {
                 for pass in 0..5 {
-                    wait_for(committed.load(Ordering::Acquire) + 300);
-                    let before = super::super::tests::wal_restarts(&path);
+                    wait_for_more(300);
+                    let before = wal_restarts(&path);
                     // The checkpointer's pass, while the appends go on.
                     super::super::pass(&hand, &path, &pass_done, i64::MAX).unwrap();
                     while pass_done.load(Ordering::Acquire) {
@@ -464,22 +446,18 @@ mod tests {
                     }
                     // Up to three appends of the group committed before the writer's step may
                     // still be counting; the fourth committed after it.
-                    wait_for(committed.load(Ordering::Acquire) + 4);
+                    wait_for_more(4);
                     assert!(
-                        super::super::tests::wal_restarts(&path) > before,
+                        wal_restarts(&path) > before,
                         "pass {pass}: the WAL did not start over under continuous appends"
                     );
                 }
-            }));
-            stop.store(true, Ordering::Release);
-            if let Err(panic) = result {
-                std::panic::resume_unwind(panic);
-            }
-        });
+            },
+        );
         let written: i64 = db
             .read(|c| c.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)))
             .unwrap();
-        assert_eq!(written as usize, committed.load(Ordering::Acquire));
+        assert_eq!(written as usize, committed);
         assert!(verify(&db).unwrap().intact);
         drop((log, hand, db));
         std::fs::remove_dir_all(dir).unwrap();

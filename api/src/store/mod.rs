@@ -339,13 +339,18 @@ impl Drop for Checkpointer {
 /// step that finishes it flushed everything the passes before it had copied, 25-35 ms.
 fn flush_to_disk(db_path: &Path) -> std::io::Result<()> {
     std::fs::File::open(db_path)?.sync_data()?;
-    let mut wal = db_path.as_os_str().to_owned();
-    wal.push("-wal");
-    match std::fs::File::open(wal) {
+    match std::fs::File::open(wal_path(db_path)) {
         Ok(wal) => wal.sync_data(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// The WAL SQLite keeps beside the database at `db_path`.
+fn wal_path(db_path: &Path) -> PathBuf {
+    let mut wal = db_path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 /// One PASSIVE checkpoint: returns (frames in the WAL, frames copied into the database).
@@ -415,10 +420,48 @@ mod tests {
     /// How many times the WAL beside `db_path` started over: its header's checkpoint sequence
     /// number.
     pub(crate) fn wal_restarts(db_path: &Path) -> u32 {
-        let mut wal = db_path.as_os_str().to_owned();
-        wal.push("-wal");
-        let header = std::fs::read(wal).unwrap();
+        let header = std::fs::read(wal_path(db_path)).unwrap();
         u32::from_be_bytes(header[12..16].try_into().unwrap())
+    }
+
+    /// Runs `writers` threads that call `write(thread, i)` without pause while `check` runs,
+    /// and returns how many writes completed. `check` gets `wait_for_more(n)`, which returns
+    /// once `n` more writes have completed. The writers stop however `check` ends, a failed
+    /// assertion included, and are bounded in any case.
+    pub(crate) fn under_continuous_writes(
+        writers: usize,
+        write: impl Fn(usize, usize) + Sync,
+        check: impl FnOnce(&dyn Fn(usize)),
+    ) -> usize {
+        let committed = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let wait_for_more = |n: usize| {
+            let target = committed.load(Ordering::Acquire) + n;
+            while committed.load(Ordering::Acquire) < target {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        std::thread::scope(|s| {
+            for t in 0..writers {
+                let (write, committed, stop) = (&write, &committed, &stop);
+                s.spawn(move || {
+                    for i in 0..50_000 {
+                        if stop.load(Ordering::Acquire) {
+                            break;
+                        }
+                        write(t, i);
+                        committed.fetch_add(1, Ordering::AcqRel);
+                    }
+                });
+            }
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&wait_for_more)));
+            stop.store(true, Ordering::Release);
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        });
+        committed.into_inner()
     }
 
     /// Writes the audit writer never sees (and so never finishes a pass for) still cannot grow
@@ -431,49 +474,32 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let db = Db::open_checkpointing_every(&path, Duration::from_secs(3600)).unwrap();
         let hand = connect(&path).unwrap();
-        let committed = AtomicUsize::new(0);
-        let stop = AtomicBool::new(false);
-        let wait_for = |n: usize| {
-            while committed.load(Ordering::Acquire) < n {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        };
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                // Bounded, in case a failed assertion leaves `stop` unset.
-                for i in 0..200_000 {
-                    if stop.load(Ordering::Acquire) {
-                        break;
-                    }
-                    db.write(|tx| {
-                        tx.execute(
-                            "INSERT INTO meta (key, value) VALUES (?1, 'job batch')",
-                            [format!("k{i}")],
-                        )?;
-                        Ok(())
-                    })
-                    .unwrap();
-                    committed.fetch_add(1, Ordering::AcqRel);
-                }
-            });
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        under_continuous_writes(
+            1,
+            |_, i| {
+                db.write(|tx| {
+                    tx.execute(
+                        "INSERT INTO meta (key, value) VALUES (?1, 'job batch')",
+                        [format!("k{i}")],
+                    )?;
+                    Ok(())
+                })
+                .unwrap();
+            },
+            |wait_for_more| {
                 for pass_no in 0..3 {
-                    wait_for(committed.load(Ordering::Acquire) + 300);
+                    wait_for_more(300);
                     let before = wal_restarts(&path);
                     // Nobody finishes this pass: the limit (0 frames) does.
                     pass(&hand, &path, &AtomicBool::new(false), 0).unwrap();
-                    wait_for(committed.load(Ordering::Acquire) + 2);
+                    wait_for_more(2);
                     assert!(
                         wal_restarts(&path) > before,
                         "pass {pass_no}: the WAL did not start over"
                     );
                 }
-            }));
-            stop.store(true, Ordering::Release);
-            if let Err(panic) = result {
-                std::panic::resume_unwind(panic);
-            }
-        });
+            },
+        );
         drop((db, hand));
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -516,11 +542,7 @@ mod tests {
             })
             .unwrap();
         }
-        let wal = || {
-            std::fs::metadata(dir.join("test.sqlite-wal"))
-                .unwrap()
-                .len()
-        };
+        let wal = || std::fs::metadata(wal_path(&path)).unwrap().len();
         assert!(
             wal() > 3000 * 4096,
             "the WAL holds every commit until a checkpoint ({} bytes)",
